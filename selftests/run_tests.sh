@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run_tests.sh [NAME...]: run the xtcp selftests. Runs inside the VM
+# (scripts/vm-run -- selftests/run_tests.sh), as root, with xtcp.ko loaded.
+#
+# Programs: every executable in build/selftests/ and every selftests/*.sh
+# except this one and _*.sh (libraries), sorted, each from the checkout root
+# under `timeout ${XTCP_TEST_TIMEOUT:-300}`. NAME filters by program name
+# (socket_test, foo.sh or foo).
+#
+# Each program prints TAP/KTAP: its output is echoed indented by four
+# spaces, and each of its top-level results ("ok N name", "not ok N name",
+# "ok N name # SKIP why") is re-emitted renumbered as "ok <n> <program>: <name>".
+# Extra failures: a non-zero exit without any "not ok", a program that ran
+# no test, and kernel BUG/WARNING/Oops lines in dmesg while it ran. After
+# each program xtcp.ko is reloaded if it was unloaded. The last line is
+# "N passed, N failed" (", N skipped" when any); exit 0 iff none failed.
+
+set -uo pipefail
+
+TOP=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd -P)
+SELF=$(basename "${BASH_SOURCE[0]}")
+TIMEOUT=${XTCP_TEST_TIMEOUT:-300}
+KERNEL_RE='BUG:|WARNING:|Oops|Call Trace|general protection|Kernel panic'
+RESULT_RE='^(not )?ok [0-9]+( |$)'
+
+N=0 PASSED=0 FAILED=0 SKIPPED=0
+MODULE_LOADED=0
+LOG=$(mktemp /tmp/xtcp-test.XXXXXX)
+trap 'rm -f "$LOG"' EXIT
+
+# One result line of ours: result "ok"|"not ok"|"skip", description.
+emit() {
+	local result=$1 desc=$2
+	N=$((N + 1))
+	case "$result" in
+	ok) PASSED=$((PASSED + 1)); echo "ok $N $desc" ;;
+	skip) SKIPPED=$((SKIPPED + 1)); echo "ok $N $desc" ;;
+	*) FAILED=$((FAILED + 1)); echo "not ok $N $desc" ;;
+	esac
+}
+
+list_programs() {
+	local f
+	for f in "$TOP"/build/selftests/*; do
+		[ -f "$f" ] && [ -x "$f" ] && echo "build/selftests/${f##*/}"
+	done
+	for f in "$TOP"/selftests/*.sh; do
+		[ -f "$f" ] || continue
+		case "${f##*/}" in "$SELF"|_*) continue ;; esac
+		echo "selftests/${f##*/}"
+	done | LC_ALL=C sort
+}
+
+# Is program $1 selected by the NAME arguments (all when there are none)?
+selected() {
+	local prog=$1 name base
+	shift
+	[ $# -eq 0 ] && return 0
+	base=${prog##*/}
+	for name in "$@"; do
+		name=${name##*/}
+		[ "$name" = "$base" ] || [ "$name.sh" = "$base" ] && return 0
+	done
+	return 1
+}
+
+kmsg_mark() {
+	echo "<6>xtcp-selftests: $1" >/dev/kmsg 2>/dev/null || true
+}
+
+# Kernel log lines since the last "start <prog>" mark.
+dmesg_since_start() {
+	dmesg 2>/dev/null |
+		awk -v m="xtcp-selftests: start $1" '
+			substr($0, length($0) - length(m) + 1) == m { n = 0; next }
+			{ buf[++n] = $0 }
+			END { for (i = 1; i <= n; i++) print buf[i] }'
+}
+
+# Re-emit the program's top-level TAP results as ours. The kselftest harness
+# prints skips as "ok N # SKIP why", without the name: take it from the
+# "#  RUN           name ..." line before.
+parse_results() {
+	local prog=$1 line rest name directive result run=
+	while IFS= read -r line; do
+		if [[ "$line" =~ ^#\ +RUN\ +(.*)\ \.\.\.$ ]]; then
+			run=${BASH_REMATCH[1]}
+			continue
+		fi
+		[[ "$line" =~ $RESULT_RE ]] || continue
+		result=ok
+		[[ "$line" == not* ]] && result="not ok"
+		rest=${line#not }
+		rest=${rest#ok }
+		rest=${rest#"${rest%%[!0-9]*}"}
+		rest=" ${rest# }"
+		name=${rest%%" # "*}
+		name=${name# }
+		directive=
+		[[ "$rest" != *" # "* ]] || directive=${rest#*" # "}
+		[ -n "$name" ] || name=${run:-"(unnamed)"}
+		run=
+		case "${directive^^}" in
+		SKIP*) emit skip "$prog: $name # $directive" ;;
+		XFAIL*) emit ok "$prog: $name # $directive" ;;
+		*) emit "$result" "$prog: $name" ;;
+		esac
+	done <"$LOG"
+}
+
+run_program() {
+	local prog=$1 name=${1##*/} rc nres nfail warn
+	echo "# ---- $prog"
+	kmsg_mark "start $name"
+	if [[ "$prog" == *.sh && ! -x "$prog" ]]; then
+		timeout -k 10 "$TIMEOUT" bash "$prog" </dev/null 2>&1 | tee "$LOG" | sed -u 's/^/    /'
+	else
+		timeout -k 10 "$TIMEOUT" "./$prog" </dev/null 2>&1 | tee "$LOG" | sed -u 's/^/    /'
+	fi
+	rc=${PIPESTATUS[0]}
+	kmsg_mark "end $name"
+
+	nres=$(grep -cE "$RESULT_RE" "$LOG")
+	nfail=$(grep -cE '^not ok [0-9]+' "$LOG")
+	parse_results "$name"
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		[ "$nfail" -gt 0 ] || emit "not ok" "$name: timed out after ${TIMEOUT}s"
+	elif [ "$rc" = 4 ] && [ "$nres" = 0 ]; then
+		emit skip "$name # SKIP exit status 4 (KSFT_SKIP)"
+	elif [ "$rc" != 0 ] && [ "$nfail" = 0 ]; then
+		emit "not ok" "$name: exit status $rc"
+	elif [ "$rc" = 0 ] && [ "$nres" = 0 ]; then
+		emit "not ok" "$name: no tests ran"
+	fi
+
+	check_module "$name"
+	warn=$(dmesg_since_start "$name" | grep -E "$KERNEL_RE")
+	if [ -n "$warn" ]; then
+		echo "# kernel log while $name ran:"
+		dmesg_since_start "$name" | tail -n 100 | sed 's/^/# /'
+		emit "not ok" "$name: kernel warning"
+	fi
+}
+
+# Tests may unload xtcp (e.g. to test module parameters): put it back.
+check_module() {
+	[ "$MODULE_LOADED" = 1 ] && [ ! -d /sys/module/xtcp ] || return 0
+	echo "# $1 left xtcp unloaded: insmod $TOP/xtcp.ko"
+	insmod "$TOP/xtcp.ko" || emit "not ok" "$1: reloading xtcp.ko"
+}
+
+main() {
+	local prog name progs=()
+	cd "$TOP" || exit 1
+	[ -d /sys/module/xtcp ] && MODULE_LOADED=1
+	export XTCP_TOP=$TOP
+	while IFS= read -r prog; do
+		selected "$prog" "$@" && progs+=("$prog")
+	done < <(list_programs)
+
+	echo "TAP version 13"
+	echo "# $(uname -r), xtcp $([ "$MODULE_LOADED" = 1 ] && echo loaded || echo not loaded)," \
+		"${#progs[@]} programs"
+	for name in "$@"; do
+		for prog in "${progs[@]}"; do
+			selected "$prog" "$name" && continue 2
+		done
+		emit "not ok" "no program matches: $name"
+	done
+	for prog in "${progs[@]}"; do
+		run_program "$prog"
+	done
+	echo "1..$N"
+	if [ "$SKIPPED" -gt 0 ]; then
+		echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	else
+		echo "$PASSED passed, $FAILED failed"
+	fi
+	[ "$FAILED" = 0 ]
+}
+
+main "$@"
