@@ -11,12 +11,62 @@
 #include <linux/bitmap.h>
 #include <linux/mutex.h>
 #include <linux/seqlock.h>
+#include <linux/timer.h>
+#include <net/snmp.h>
 #include <net/inet_sock.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/tcp_states.h>
 
 #define XTCP_NR_PORTS		65536
+
+/**
+ * enum xtcp_mib_field - the counters of /proc/net/xtcp_stat
+ * @XTCP_MIB_ACTIVEOPENS: connect() attempts that sent a SYN
+ * @XTCP_MIB_CONNECTPORTSCANNED: ephemeral ports examined by connect()
+ * @XTCP_MIB_CONNECTMAPWORDS: port map words (64 ports each) scanned
+ * @XTCP_MIB_CONNECTNOPORT: connect()s that found no free port
+ * @XTCP_MIB_TWREUSED: TIME_WAIT 4-tuples taken over by connect()
+ * @XTCP_MIB_ESTABLISHED: connections that reached ESTABLISHED
+ * @XTCP_MIB_CONNREFUSED: connects ended by a RST (ECONNREFUSED)
+ * @XTCP_MIB_CONNTIMEDOUT: connects ended by syn_retries (ETIMEDOUT)
+ * @XTCP_MIB_SYNRETRANS: SYN retransmissions
+ * @XTCP_MIB_INSEGS: segments taken for xtcp sockets
+ * @XTCP_MIB_OUTSEGS: segments sent
+ * @XTCP_MIB_OUTRSTS: RSTs sent
+ * @XTCP_MIB_INCSUMERRORS: segments dropped for a bad checksum
+ * @XTCP_MIB_INMALFORMED: segments dropped as malformed (header length)
+ * @XTCP_MIB_INBADACK: SYN-SENT segments with an unacceptable ACK
+ * @XTCP_MIB_ICMPERRORS: ICMP errors delivered to a socket
+ * @XTCP_MIB_ICMPOUTOFWINDOW: ICMP errors quoting a sequence out of window
+ * @XTCP_MIB_OUTNOROUTE: segments not sent for want of a route
+ * @XTCP_MIB_MAX: number of counters
+ */
+enum xtcp_mib_field {
+	XTCP_MIB_ACTIVEOPENS,
+	XTCP_MIB_CONNECTPORTSCANNED,
+	XTCP_MIB_CONNECTMAPWORDS,
+	XTCP_MIB_CONNECTNOPORT,
+	XTCP_MIB_TWREUSED,
+	XTCP_MIB_ESTABLISHED,
+	XTCP_MIB_CONNREFUSED,
+	XTCP_MIB_CONNTIMEDOUT,
+	XTCP_MIB_SYNRETRANS,
+	XTCP_MIB_INSEGS,
+	XTCP_MIB_OUTSEGS,
+	XTCP_MIB_OUTRSTS,
+	XTCP_MIB_INCSUMERRORS,
+	XTCP_MIB_INMALFORMED,
+	XTCP_MIB_INBADACK,
+	XTCP_MIB_ICMPERRORS,
+	XTCP_MIB_ICMPOUTOFWINDOW,
+	XTCP_MIB_OUTNOROUTE,
+	XTCP_MIB_MAX
+};
+
+struct xtcp_mib {
+	unsigned long	mibs[XTCP_MIB_MAX];
+};
 
 /* Defaults of the per-namespace sysctls (Documentation/xtcp.rst). */
 #define XTCP_PORT_RANGE_LOW	61000
@@ -61,7 +111,16 @@ struct xtcp_net {
 	 * the lock before taking a port.
 	 */
 	unsigned long		*bound_ports;
+
+	DEFINE_SNMP_STAT(struct xtcp_mib, mib);
 };
+
+#define XTCP_INC_STATS(net, field)	\
+	SNMP_INC_STATS(xtcp_pernet(net)->mib, field)
+#define __XTCP_INC_STATS(net, field)	\
+	__SNMP_INC_STATS(xtcp_pernet(net)->mib, field)
+#define XTCP_ADD_STATS(net, field, val)	\
+	SNMP_ADD_STATS(xtcp_pernet(net)->mib, field, val)
 
 extern unsigned int xtcp_net_id;
 
@@ -71,15 +130,123 @@ static inline struct xtcp_net *xtcp_pernet(const struct net *net)
 }
 
 struct xtcp_bind_bucket;
+struct xtcp_dest;
+
+enum xtcp_hnode_kind {
+	XTCP_HNODE_SOCK,
+	XTCP_HNODE_TW,
+};
+
+/**
+ * struct xtcp_hnode - an entry of the established table
+ * @node: link in its slot's chain (RCU readers, slot lock writers)
+ * @net: the namespace
+ * @laddr: local address
+ * @raddr: remote address
+ * @lport: local port, network order
+ * @rport: remote port, network order
+ * @kind: a full socket or a TIME_WAIT entry
+ *
+ * Both struct xtcp_sock and struct xtcp_tw embed one, so one lookup
+ * finds either.
+ */
+struct xtcp_hnode {
+	struct hlist_node	node;
+	possible_net_t		net;
+	__be32			laddr;
+	__be32			raddr;
+	__be16			lport;
+	__be16			rport;
+	u8			kind;
+};
+
+/**
+ * struct xtcp_tw - a TIME_WAIT entry: what is left of a closed connection
+ * @hnode: its place in the established table; first
+ * @refcnt: references (the table holds one)
+ * @dest: the destination's port map entry (its port stays taken)
+ * @snd_nxt: the next sequence number the connection would have sent
+ * @rcv_nxt: the next sequence number it expected
+ * @ts_recent: the peer's last timestamp value
+ * @ts_recent_stamp: local ms clock when @ts_recent was seen; 0: no TS
+ * @ts_offset: the connection's timestamp offset
+ * @rcu: freeing after readers are done
+ *
+ * The close issue creates these; xtcp_twsk_unique() reads them.
+ */
+struct xtcp_tw {
+	struct xtcp_hnode	hnode;
+	refcount_t		refcnt;
+	struct xtcp_dest	*dest;
+	u32			snd_nxt;
+	u32			rcv_nxt;
+	u32			ts_recent;
+	u32			ts_recent_stamp;
+	u32			ts_offset;
+	struct rcu_head		rcu;
+};
 
 /**
  * struct xtcp_sock - an xtcp socket
  * @inet: the generic IPv4 socket (addresses, ports, IP options); first
  * @bind_bucket: the bind bucket this socket owns a place in, or NULL
+ * @hnode: its entry in the established table, once connecting
+ * @hashed: @hnode is in the table (the table then holds a reference)
+ * @dest: the destination port map entry its local port is marked in
+ * @iss: initial send sequence number
+ * @snd_una: oldest unacknowledged sequence number
+ * @snd_nxt: next sequence number to send
+ * @snd_wnd: peer's receive window (scaled)
+ * @irs: initial receive sequence number
+ * @rcv_nxt: next sequence number expected
+ * @rcv_wnd: our receive window
+ * @user_mss: TCP_MAXSEG, 0 if unset
+ * @adv_mss: the MSS we advertised in our SYN
+ * @rx_mss: the MSS the peer advertised (536 if it did not)
+ * @mss_cache: the MSS we send with
+ * @rcv_wscale: our window scale shift
+ * @snd_wscale: the peer's window scale shift
+ * @tstamp_ok: timestamps negotiated (or offered, before the SYN-ACK)
+ * @sack_ok: SACK negotiated (or offered)
+ * @wscale_ok: window scaling negotiated (or offered)
+ * @ts_offset: added to the local ms clock to make TSval
+ * @ts_recent: the peer's last TSval
+ * @ts_recent_stamp: local ms clock when @ts_recent was seen
+ * @retransmits: retransmissions of the current segment
+ * @rto: retransmission timeout, jiffies
+ * @retrans_timer: the retransmission timer (holds a socket reference)
  */
 struct xtcp_sock {
 	struct inet_sock		inet;
 	struct xtcp_bind_bucket		*bind_bucket;
+	struct xtcp_hnode		hnode;
+	bool				hashed;
+	struct xtcp_dest		*dest;
+
+	u32				iss;
+	u32				snd_una;
+	u32				snd_nxt;
+	u32				snd_wnd;
+	u32				irs;
+	u32				rcv_nxt;
+	u32				rcv_wnd;
+
+	u16				user_mss;
+	u16				adv_mss;
+	u16				rx_mss;
+	u16				mss_cache;
+	u8				rcv_wscale;
+	u8				snd_wscale;
+	u8				tstamp_ok:1,
+					sack_ok:1,
+					wscale_ok:1;
+	u32				ts_offset;
+	u32				ts_recent;
+	u32				ts_recent_stamp;
+
+	u8				retransmits;
+	u32				rto;
+	struct timer_list		retrans_timer;
 };
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
@@ -100,6 +267,42 @@ void xtcp_hash_destroy(void);
 int xtcp_bind_port(struct sock *sk, u16 snum);
 void xtcp_put_port(struct sock *sk);
 void xtcp_get_port_range(struct xtcp_net *xn, int *low, int *high);
+
+/* xtcp_ehash.c */
+int xtcp_ehash_init(void);
+void xtcp_ehash_destroy(void);
+int xtcp_hash_connect(struct sock *sk);
+void xtcp_unhash(struct sock *sk);
+struct xtcp_hnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
+				     __be16 rport, __be32 laddr, __be16 lport);
+void xtcp_hnode_put(struct xtcp_hnode *hn);
+
+/* xtcp_output.c */
+u32 xtcp_clock_ms(void);
+void xtcp_init_seq(struct sock *sk);
+int xtcp_transmit(struct sock *sk, u8 flags, u32 seq);
+int xtcp_send_syn(struct sock *sk);
+int xtcp_retransmit_syn(struct sock *sk);
+int xtcp_send_ack(struct sock *sk, u8 flags);
+void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
+
+/* xtcp_input.c */
+int xtcp_input_init_net(struct xtcp_net *xn);
+void xtcp_input_exit_net(struct xtcp_net *xn);
+int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+
+/* xtcp_timer.c */
+void xtcp_init_timers(struct sock *sk);
+void xtcp_clear_timers(struct sock *sk);
+void xtcp_reset_retrans_timer(struct sock *sk);
+
+/* xtcp_sock.c */
+void xtcp_set_state(struct sock *sk, int state);
+void xtcp_done(struct sock *sk);
+
+/* xtcp_mib.c */
+int xtcp_mib_init_net(struct xtcp_net *xn);
+void xtcp_mib_exit_net(struct xtcp_net *xn);
 
 /* xtcp_coexist.c */
 struct socket *xtcp_shadow_bind(struct net *net, u16 port, int *err);

@@ -57,11 +57,21 @@ static int __net_init xtcp_net_init(struct net *net)
 	xtcp_reserve_range(xn, xn->port_range[0], xn->port_range[1]);
 	mutex_unlock(&xn->range_mutex);
 
-	err = xtcp_sysctl_init_net(xn);
+	err = xtcp_mib_init_net(xn);
 	if (err)
 		goto err_unreserve;
+	err = xtcp_sysctl_init_net(xn);
+	if (err)
+		goto err_mib;
+	err = xtcp_input_init_net(xn);
+	if (err)
+		goto err_sysctl;
 	return 0;
 
+err_sysctl:
+	xtcp_sysctl_exit_net(xn);
+err_mib:
+	xtcp_mib_exit_net(xn);
 err_unreserve:
 	xtcp_unreserve_all(xn);
 err_free:
@@ -74,7 +84,9 @@ static void __net_exit xtcp_net_exit(struct net *net)
 {
 	struct xtcp_net *xn = xtcp_pernet(net);
 
+	xtcp_input_exit_net(xn);
 	xtcp_sysctl_exit_net(xn);
+	xtcp_mib_exit_net(xn);
 	xtcp_unreserve_all(xn);
 	/* Every socket holds its namespace: no port can still be bound. */
 	WARN_ON_ONCE(!bitmap_empty(xn->bound_ports, XTCP_NR_PORTS));
@@ -107,9 +119,13 @@ static int __init xtcp_init(void)
 	if (err)
 		goto err_proto;
 
-	err = register_pernet_subsys(&xtcp_net_ops);
+	err = xtcp_ehash_init();
 	if (err)
 		goto err_hash;
+
+	err = register_pernet_subsys(&xtcp_net_ops);
+	if (err)
+		goto err_ehash;
 
 	/* Last: once the family is visible, sockets can be created. */
 	xtcp_family_ops.family = xtcp_family;
@@ -126,6 +142,8 @@ static int __init xtcp_init(void)
 
 err_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
+err_ehash:
+	xtcp_ehash_destroy();
 err_hash:
 	xtcp_hash_destroy();
 err_proto:
@@ -142,6 +160,9 @@ static void __exit xtcp_exit(void)
 	 */
 	sock_unregister(xtcp_family);
 	unregister_pernet_subsys(&xtcp_net_ops);
+	/* Let RCU callbacks freeing sockets and entries run out. */
+	rcu_barrier();
+	xtcp_ehash_destroy();
 	xtcp_hash_destroy();
 	proto_unregister(&xtcp_prot);
 }

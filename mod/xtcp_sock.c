@@ -18,6 +18,7 @@
 #include <net/l3mdev.h>
 #include <net/route.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <linux/xtcp.h>
 
 #include "xtcp.h"
@@ -38,8 +39,54 @@ static void xtcp_sock_destruct(struct sock *sk)
 }
 
 /**
- * xtcp_release() - close(): give the port back and drop the socket
+ * xtcp_set_state() - move @sk to @state
+ * @sk: the socket, owned by the caller
+ * @state: a TCP_* state
+ *
+ * Entering TCP_CLOSE takes the socket out of the established table.
+ */
+void xtcp_set_state(struct sock *sk, int state)
+{
+	inet_sk_set_state(sk, state);
+	if (state == TCP_CLOSE)
+		xtcp_unhash(sk);
+}
+
+/**
+ * xtcp_done() - the connection is over: stop timers, close, tell the user
+ * @sk: the socket, owned by the caller, who also holds a reference
+ */
+void xtcp_done(struct sock *sk)
+{
+	xtcp_clear_timers(sk);
+	xtcp_set_state(sk, TCP_CLOSE);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_state_change(sk);
+}
+
+/* Our FIN goes out; the retransmission timer resends it until acked. */
+static void xtcp_send_fin(struct sock *sk, int next_state)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xtcp_set_state(sk, next_state);
+	xs->retransmits = 0;
+	xs->rto = HZ;
+	xtcp_transmit(sk, TCPHDR_FIN | TCPHDR_ACK, xs->snd_nxt);
+	xs->snd_nxt++;
+	xtcp_reset_retrans_timer(sk);
+}
+
+/**
+ * xtcp_release() - close(): end the connection and drop the socket
  * @sock: the socket being closed
+ *
+ * In SYN-SENT nothing is sent (a late SYN-ACK then meets no xtcp socket
+ * and Linux answers it with a RST). A synchronised connection sends its
+ * FIN and finishes as an orphan, kept alive by the established table and
+ * its timer. The bound port is given back at once: an orphan keeps only
+ * its 4-tuple.
  *
  * Return: 0.
  */
@@ -51,9 +98,20 @@ static int xtcp_release(struct socket *sock)
 		return 0;
 
 	lock_sock(sk);
-	xtcp_put_port(sk);
-	inet_sk_set_state(sk, TCP_CLOSE);
+	switch (sk->sk_state) {
+	case TCP_SYN_SENT:
+		xtcp_done(sk);
+		break;
+	case TCP_SYN_RECV:
+	case TCP_ESTABLISHED:
+		xtcp_send_fin(sk, TCP_FIN_WAIT1);
+		break;
+	case TCP_CLOSE_WAIT:
+		xtcp_send_fin(sk, TCP_LAST_ACK);
+		break;
+	}
 	sk->sk_shutdown = SHUTDOWN_MASK;
+	xtcp_put_port(sk);
 	sock_orphan(sk);
 	release_sock(sk);
 
@@ -151,6 +209,230 @@ out:
 	return err;
 }
 
+/**
+ * xtcp_v4_connect() - route, choose the 4-tuple, send the SYN
+ * @sk: the socket, locked, in TCP_CLOSE
+ * @uaddr: a struct sockaddr_in
+ * @addr_len: its length
+ *
+ * Our tcp_v4_connect(). The route honours a bound address and
+ * SO_BINDTODEVICE and gives the source address when none is bound;
+ * multicast and broadcast destinations are ENETUNREACH.
+ *
+ * Return: 0 once the SYN is on its way, or a negative errno.
+ */
+static int xtcp_v4_connect(struct sock *sk, struct sockaddr *uaddr,
+			   int addr_len)
+{
+	struct sockaddr_in *usin = (struct sockaddr_in *)uaddr;
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	__be16 orig_sport, orig_dport;
+	struct flowi4 fl4;
+	struct rtable *rt;
+	int err;
+
+	if (addr_len < (int)sizeof(struct sockaddr_in))
+		return -EINVAL;
+	if (usin->sin_family != AF_INET && usin->sin_family != xtcp_family)
+		return -EAFNOSUPPORT;
+
+	orig_sport = inet->inet_sport;
+	orig_dport = usin->sin_port;
+	rt = ip_route_connect(&fl4, usin->sin_addr.s_addr, inet->inet_saddr,
+			      sk->sk_bound_dev_if, IPPROTO_TCP, orig_sport,
+			      orig_dport, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & (RTCF_MULTICAST | RTCF_BROADCAST)) {
+		ip_rt_put(rt);
+		return -ENETUNREACH;
+	}
+
+	if (!inet->inet_saddr)
+		inet->inet_saddr = fl4.saddr;
+	sk_rcv_saddr_set(sk, inet->inet_saddr);
+	inet->inet_dport = usin->sin_port;
+	sk_daddr_set(sk, usin->sin_addr.s_addr);
+	xs->ts_recent_stamp = 0;
+
+	xtcp_set_state(sk, TCP_SYN_SENT);
+	err = xtcp_hash_connect(sk);
+	if (err)
+		goto failure;
+
+	rt = ip_route_newports(&fl4, rt, orig_sport, orig_dport,
+			       inet->inet_sport, inet->inet_dport, sk);
+	if (IS_ERR(rt)) {
+		err = PTR_ERR(rt);
+		rt = NULL;
+		goto failure;
+	}
+	sk_setup_caps(sk, &rt->dst);
+	rt = NULL;
+
+	/* A TIME_WAIT takeover already set the sequence and timestamps. */
+	if (!xs->ts_recent_stamp)
+		xtcp_init_seq(sk);
+	atomic_set(&inet->inet_id, get_random_u16());
+
+	/* A lost first SYN is the retransmission timer's business. */
+	xtcp_send_syn(sk);
+	return 0;
+
+failure:
+	xtcp_set_state(sk, TCP_CLOSE);
+	if (rt)
+		ip_rt_put(rt);
+	sk->sk_route_caps = 0;
+	inet->inet_dport = 0;
+	sk_daddr_set(sk, 0);
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		sk_rcv_saddr_set(sk, 0);
+	}
+	return err;
+}
+
+/**
+ * xtcp_disconnect() - connect(AF_UNSPEC): back to an unconnected socket
+ * @sk: the socket, locked
+ *
+ * As tcp_disconnect(): a synchronised connection is reset (RST on the
+ * wire, ECONNRESET in SO_ERROR), a connect in progress is abandoned
+ * silently (ECONNRESET in SO_ERROR). A bound address and port stay.
+ *
+ * Return: 0.
+ */
+static int xtcp_disconnect(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int old_state = sk->sk_state;
+
+	if (old_state == TCP_CLOSE)
+		return 0;
+
+	if ((1 << old_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				TCPF_SYN_RECV | TCPF_CLOSING | TCPF_LAST_ACK)) {
+		xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	} else if (old_state == TCP_SYN_SENT) {
+		WRITE_ONCE(sk->sk_err, ECONNRESET);
+	}
+
+	xtcp_clear_timers(sk);
+	xtcp_set_state(sk, TCP_CLOSE);
+	sk->sk_shutdown = 0;
+	sock_reset_flag(sk, SOCK_DONE);
+	inet->inet_dport = 0;
+	sk_daddr_set(sk, 0);
+	if (!(sk->sk_userlocks & SOCK_BINDADDR_LOCK)) {
+		inet->inet_saddr = 0;
+		sk_rcv_saddr_set(sk, 0);
+	}
+	xs->ts_recent_stamp = 0;
+	xs->ts_recent = 0;
+	sk_dst_reset(sk);
+	sk_error_report(sk);
+	return 0;
+}
+
+static long xtcp_wait_for_connect(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	sk->sk_write_pending++;
+	while ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+		if (signal_pending(current) || !timeo)
+			break;
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	sk->sk_write_pending--;
+	return timeo;
+}
+
+/**
+ * xtcp_stream_connect() - connect()
+ * @sock: the socket
+ * @uaddr: the peer, a struct sockaddr_in (AF_UNSPEC disconnects)
+ * @addr_len: its length
+ * @flags: file flags (O_NONBLOCK)
+ *
+ * The socket-level state machine of Linux's __inet_stream_connect():
+ * EISCONN when connected, EALREADY for a non-blocking connect in
+ * progress, EINPROGRESS when a non-blocking connect starts or a blocking
+ * one reaches SO_SNDTIMEO, EINTR/ERESTARTSYS on a signal, and the
+ * connection's error (SO_ERROR) when it fails.
+ *
+ * Return: 0 or a negative errno.
+ */
+static int xtcp_stream_connect(struct socket *sock, struct sockaddr *uaddr,
+			       int addr_len, int flags)
+{
+	struct sock *sk = sock->sk;
+	long timeo;
+	int err;
+
+	if (addr_len < (int)sizeof(uaddr->sa_family))
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (uaddr->sa_family == AF_UNSPEC) {
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		goto out;
+	}
+
+	switch (sock->state) {
+	default:
+		err = -EINVAL;
+		goto out;
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		break;
+	case SS_UNCONNECTED:
+		err = -EISCONN;
+		if (sk->sk_state != TCP_CLOSE)
+			goto out;
+		err = xtcp_v4_connect(sk, uaddr, addr_len);
+		if (err < 0)
+			goto out;
+		sock->state = SS_CONNECTING;
+		err = -EINPROGRESS;
+		break;
+	}
+
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	if ((1 << sk->sk_state) & (TCPF_SYN_SENT | TCPF_SYN_RECV)) {
+		/* err is EINPROGRESS or EALREADY */
+		if (!timeo || !xtcp_wait_for_connect(sk, timeo))
+			goto out;
+		err = sock_intr_errno(timeo);
+		if (signal_pending(current))
+			goto out;
+	}
+
+	if (sk->sk_state == TCP_CLOSE) {
+		err = sock_error(sk) ? : -ECONNABORTED;
+		sock->state = SS_UNCONNECTED;
+		goto out;
+	}
+	sock->state = SS_CONNECTED;
+	err = 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
 static int xtcp_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
 	DECLARE_SOCKADDR(struct sockaddr_in *, sin, uaddr);
@@ -186,10 +468,17 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 
 	sock_poll_wait(file, sock, wait);
 
-	/* As tcp_poll(): a closed socket hangs up and is writable. */
+	/*
+	 * As tcp_poll(): a closed socket hangs up (and, never having
+	 * connected, is writable); a connection is writable once
+	 * synchronised, until shut down for sending.
+	 */
 	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
 		mask |= EPOLLHUP;
-	if (state == TCP_CLOSE)
+	if (sk->sk_shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV &&
+	    !(sk->sk_shutdown & SEND_SHUTDOWN))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	if (READ_ONCE(sk->sk_err) ||
 	    !skb_queue_empty_lockless(&sk->sk_error_queue))
@@ -230,6 +519,63 @@ static bool xtcp_ip_opt_refused(int optname)
 	return false;
 }
 
+/*
+ * SOL_TCP options. TCP_MAXSEG as Linux: 0 clears it, otherwise
+ * TCP_MIN_MSS..MAX_TCP_WINDOW, else EINVAL; it lowers the MSS the SYN
+ * offers.
+ */
+static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			       unsigned int optlen)
+{
+	int val, err = 0;
+
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+
+	lock_sock(sk);
+	switch (optname) {
+	case TCP_MAXSEG:
+		if (val && (val < TCP_MIN_MSS || val > MAX_TCP_WINDOW))
+			err = -EINVAL;
+		else
+			xtcp_sk(sk)->user_mss = val;
+		break;
+	default:
+		err = -ENOPROTOOPT;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
+			       char __user *optval, int __user *optlen)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int val, len;
+
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+
+	switch (optname) {
+	case TCP_MAXSEG:
+		val = xs->mss_cache && sk->sk_state != TCP_CLOSE ?
+		      xs->mss_cache : xs->user_mss;
+		if (!val)
+			val = TCP_MSS_DEFAULT;
+		break;
+	default:
+		return -ENOPROTOOPT;
+	}
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -240,6 +586,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			return -EPROTO;
 		return ip_setsockopt(sk, level, optname, optval, optlen);
 	}
+	if (level == SOL_TCP)
+		return xtcp_tcp_setsockopt(sk, optname, optval, optlen);
 	return -ENOPROTOOPT;
 }
 
@@ -250,6 +598,8 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 
 	if (level == SOL_IP)
 		return ip_getsockopt(sk, level, optname, optval, optlen);
+	if (level == SOL_TCP)
+		return xtcp_tcp_getsockopt(sk, optname, optval, optlen);
 	return -ENOPROTOOPT;
 }
 
@@ -258,7 +608,7 @@ static const struct proto_ops xtcp_stream_ops = {
 	.owner		= THIS_MODULE,
 	.release	= xtcp_release,
 	.bind		= xtcp_bind,
-	.connect	= sock_no_connect,
+	.connect	= xtcp_stream_connect,
 	.socketpair	= sock_no_socketpair,
 	.accept		= sock_no_accept,
 	.getname	= xtcp_getname,
@@ -294,11 +644,14 @@ static void xtcp_init_sock(struct sock *sk)
 
 	sk->sk_protocol = IPPROTO_TCP;
 	sk->sk_destruct = xtcp_sock_destruct;
+	sk->sk_backlog_rcv = xtcp_do_rcv;
+	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */
+	sock_set_flag(sk, SOCK_RCU_FREE);
 	sk->sk_state = TCP_CLOSE;
 	sk->sk_sndbuf = READ_ONCE(xn->sysctl_wmem[1]);
 	sk->sk_rcvbuf = READ_ONCE(xn->sysctl_rmem[1]);
 
-	xtcp_sk(sk)->bind_bucket = NULL;
+	xtcp_init_timers(sk);
 }
 
 /**

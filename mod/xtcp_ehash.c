@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the established table and connect()'s choice of a source port.
+ *
+ * The established table holds every connection that has a 4-tuple: full
+ * sockets from connect() on, and TIME_WAIT entries after them. Readers
+ * (segment and ICMP input, in softirq) walk a slot under RCU and take a
+ * reference; writers hold the slot's spinlock with bh disabled.
+ *
+ * Port choice is our version of __inet_hash_connect(): RFC 6056's
+ * algorithm 5 (a keyed hash of the destination plus a perturbation table
+ * picks where the search starts), searched not port by port through bind
+ * buckets but through a bitmap per destination. A destination is
+ * (namespace, source address, destination address, destination port);
+ * its map has a bit per port of the ephemeral range that some entry of
+ * the established table uses toward it. Finding a free port is then a
+ * word-at-a-time scan, about as cheap with the range 99% used toward
+ * that destination as with it empty, and only the port found is checked
+ * against the table (xtcp_check_established()), which stays the
+ * authority: the map is a hint kept exact in the common case.
+ */
+#include <linux/hash.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <net/sock.h>
+
+#include "xtcp.h"
+
+#define XTCP_EHASH_BITS		15
+#define XTCP_DHASH_BITS		12
+#define XTCP_PERTURB_BITS	8
+
+struct xtcp_ehash_slot {
+	spinlock_t		lock;	/* writers of chain */
+	struct hlist_head	chain;
+};
+
+/**
+ * struct xtcp_dest - connect()'s port map toward one destination
+ * @node: link in its dhash slot
+ * @net: the namespace
+ * @saddr: local address
+ * @daddr: remote address
+ * @dport: remote port, network order
+ * @refcnt: established-table entries (and connects in progress) using it;
+ *	changed only under the dhash slot's lock
+ * @lock: guards @used
+ * @base: the port of bit 0 (a multiple of BITS_PER_LONG)
+ * @nbits: bits in @used (a multiple of BITS_PER_LONG)
+ * @rcu: for freeing
+ * @used: a bit per port in use toward this destination
+ */
+struct xtcp_dest {
+	struct hlist_node	node;
+	possible_net_t		net;
+	__be32			saddr;
+	__be32			daddr;
+	__be16			dport;
+	unsigned int		refcnt;
+	spinlock_t		lock;	/* guards used */
+	u32			base;
+	u32			nbits;
+	struct rcu_head		rcu;
+	unsigned long		used[];
+};
+
+static struct xtcp_ehash_slot *xtcp_ehash;
+static struct xtcp_ehash_slot *xtcp_dhash;
+static siphash_key_t xtcp_ehash_key __read_mostly;
+static siphash_key_t xtcp_port_key __read_mostly;
+static u32 xtcp_perturb[1 << XTCP_PERTURB_BITS];
+
+static struct xtcp_ehash_slot *xtcp_slots_alloc(unsigned int bits)
+{
+	struct xtcp_ehash_slot *slots;
+	unsigned int i;
+
+	slots = kvcalloc(1U << bits, sizeof(*slots), GFP_KERNEL);
+	if (!slots)
+		return NULL;
+	for (i = 0; i < 1U << bits; i++) {
+		spin_lock_init(&slots[i].lock);
+		INIT_HLIST_HEAD(&slots[i].chain);
+	}
+	return slots;
+}
+
+int xtcp_ehash_init(void)
+{
+	get_random_bytes(&xtcp_ehash_key, sizeof(xtcp_ehash_key));
+	get_random_bytes(&xtcp_port_key, sizeof(xtcp_port_key));
+	get_random_bytes(xtcp_perturb, sizeof(xtcp_perturb));
+
+	xtcp_ehash = xtcp_slots_alloc(XTCP_EHASH_BITS);
+	xtcp_dhash = xtcp_slots_alloc(XTCP_DHASH_BITS);
+	if (!xtcp_ehash || !xtcp_dhash) {
+		kvfree(xtcp_ehash);
+		kvfree(xtcp_dhash);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_ehash_destroy(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++)
+		WARN_ON_ONCE(!hlist_empty(&xtcp_ehash[i].chain));
+	for (i = 0; i < 1U << XTCP_DHASH_BITS; i++)
+		WARN_ON_ONCE(!hlist_empty(&xtcp_dhash[i].chain));
+	kvfree(xtcp_ehash);
+	kvfree(xtcp_dhash);
+}
+
+static struct xtcp_ehash_slot *
+xtcp_ehash_slot(const struct net *net, __be32 laddr, __be16 lport,
+		__be32 raddr, __be16 rport)
+{
+	u32 h = siphash_3u32((__force u32)laddr, (__force u32)raddr,
+			     ((__force u32)lport << 16) | (__force u32)rport,
+			     &xtcp_ehash_key);
+
+	return &xtcp_ehash[hash_32(h + net_hash_mix(net), XTCP_EHASH_BITS)];
+}
+
+static bool xtcp_hnode_match(const struct xtcp_hnode *hn, const struct net *net,
+			     __be32 laddr, __be16 lport, __be32 raddr,
+			     __be16 rport)
+{
+	return hn->laddr == laddr && hn->raddr == raddr &&
+	       hn->lport == lport && hn->rport == rport &&
+	       net_eq(read_pnet(&hn->net), net);
+}
+
+static struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
+{
+	return &container_of(hn, struct xtcp_sock, hnode)->inet.sk;
+}
+
+/**
+ * xtcp_ehash_lookup() - find the connection a segment belongs to
+ * @net: the namespace the segment arrived in
+ * @raddr: the segment's source address (the connection's remote)
+ * @rport: its source port
+ * @laddr: its destination address (local)
+ * @lport: its destination port
+ *
+ * Called under rcu_read_lock() (softirq input). Sockets are freed after
+ * a grace period (SOCK_RCU_FREE) and TIME_WAIT entries with kfree_rcu(),
+ * so a node found here stays readable while its reference is taken.
+ *
+ * Return: the entry with a reference held (xtcp_hnode_put()), or NULL.
+ */
+struct xtcp_hnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
+				     __be16 rport, __be32 laddr, __be16 lport)
+{
+	struct xtcp_ehash_slot *slot;
+	struct xtcp_hnode *hn;
+
+	slot = xtcp_ehash_slot(net, laddr, lport, raddr, rport);
+	hlist_for_each_entry_rcu(hn, &slot->chain, node) {
+		if (!xtcp_hnode_match(hn, net, laddr, lport, raddr, rport))
+			continue;
+		if (hn->kind == XTCP_HNODE_SOCK) {
+			if (refcount_inc_not_zero(&xtcp_hnode_sk(hn)->sk_refcnt))
+				return hn;
+		} else {
+			struct xtcp_tw *tw = container_of(hn, struct xtcp_tw,
+							  hnode);
+
+			if (refcount_inc_not_zero(&tw->refcnt))
+				return hn;
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+static void xtcp_tw_put(struct xtcp_tw *tw)
+{
+	if (refcount_dec_and_test(&tw->refcnt))
+		kfree_rcu(tw, rcu);
+}
+
+void xtcp_hnode_put(struct xtcp_hnode *hn)
+{
+	if (hn->kind == XTCP_HNODE_SOCK)
+		sock_put(xtcp_hnode_sk(hn));
+	else
+		xtcp_tw_put(container_of(hn, struct xtcp_tw, hnode));
+}
+
+/* ---- destinations ---- */
+
+static struct xtcp_ehash_slot *xtcp_dest_slot(const struct net *net,
+					      __be32 saddr, __be32 daddr,
+					      __be16 dport)
+{
+	u32 h = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			     (__force u32)dport, &xtcp_ehash_key);
+
+	return &xtcp_dhash[hash_32(h + net_hash_mix(net), XTCP_DHASH_BITS)];
+}
+
+static struct xtcp_dest *xtcp_dest_find(struct xtcp_ehash_slot *slot,
+					const struct net *net, __be32 saddr,
+					__be32 daddr, __be16 dport)
+{
+	struct xtcp_dest *d;
+
+	hlist_for_each_entry(d, &slot->chain, node)
+		if (d->saddr == saddr && d->daddr == daddr &&
+		    d->dport == dport && net_eq(read_pnet(&d->net), net))
+			return d;
+	return NULL;
+}
+
+/**
+ * xtcp_dest_get() - the port map toward a destination, made if needed
+ * @net: the namespace
+ * @saddr: local address
+ * @daddr: remote address
+ * @dport: remote port
+ * @low: first port of the current ephemeral range
+ * @high: its last port
+ *
+ * A new map covers [@low, @high] rounded out to whole words. Process
+ * context (connect()); may sleep.
+ *
+ * Return: the map with a reference held, or NULL when out of memory.
+ */
+static struct xtcp_dest *xtcp_dest_get(struct net *net, __be32 saddr,
+				       __be32 daddr, __be16 dport,
+				       int low, int high)
+{
+	struct xtcp_ehash_slot *slot = xtcp_dest_slot(net, saddr, daddr,
+						       dport);
+	struct xtcp_dest *d, *new;
+	u32 base, nbits;
+
+	spin_lock_bh(&slot->lock);
+	d = xtcp_dest_find(slot, net, saddr, daddr, dport);
+	if (d)
+		d->refcnt++;
+	spin_unlock_bh(&slot->lock);
+	if (d)
+		return d;
+
+	base = round_down(low, BITS_PER_LONG);
+	nbits = round_up(high + 1 - base, BITS_PER_LONG);
+	new = kzalloc(struct_size(new, used, BITS_TO_LONGS(nbits)),
+		      GFP_KERNEL);
+	if (!new)
+		return NULL;
+	write_pnet(&new->net, net);
+	new->saddr = saddr;
+	new->daddr = daddr;
+	new->dport = dport;
+	new->refcnt = 1;
+	spin_lock_init(&new->lock);
+	new->base = base;
+	new->nbits = nbits;
+
+	spin_lock_bh(&slot->lock);
+	d = xtcp_dest_find(slot, net, saddr, daddr, dport);
+	if (d)
+		d->refcnt++;
+	else
+		hlist_add_head(&new->node, &slot->chain);
+	spin_unlock_bh(&slot->lock);
+	if (d) {
+		kfree(new);
+		return d;
+	}
+	return new;
+}
+
+static void xtcp_dest_put(struct xtcp_dest *d)
+{
+	struct xtcp_ehash_slot *slot = xtcp_dest_slot(read_pnet(&d->net),
+						      d->saddr, d->daddr,
+						      d->dport);
+	bool last;
+
+	spin_lock_bh(&slot->lock);
+	last = !--d->refcnt;
+	if (last)
+		hlist_del(&d->node);
+	spin_unlock_bh(&slot->lock);
+	if (last)
+		kfree_rcu(d, rcu);
+}
+
+static bool xtcp_dest_covers(const struct xtcp_dest *d, u32 port)
+{
+	return port >= d->base && port < d->base + d->nbits;
+}
+
+/* Mark or clear @port in @d's map; returns the bit's old value. */
+static bool xtcp_dest_mark(struct xtcp_dest *d, u32 port, bool used)
+{
+	bool old;
+
+	if (!xtcp_dest_covers(d, port))
+		return false;
+	spin_lock_bh(&d->lock);
+	if (used)
+		old = __test_and_set_bit(port - d->base, d->used);
+	else
+		old = __test_and_clear_bit(port - d->base, d->used);
+	spin_unlock_bh(&d->lock);
+	return old;
+}
+
+/*
+ * First port in [@pos, @end) free in @d's map, not bound by an xtcp
+ * bind() and not reserved by the administrator; 0 if none.
+ */
+static u32 xtcp_dest_scan(const struct xtcp_dest *d, const struct xtcp_net *xn,
+			  u32 pos, u32 end, u32 *words)
+	__must_hold(&d->lock)
+{
+	const unsigned long *kres = xn->net->ipv4.sysctl_local_reserved_ports;
+
+	while (pos < end) {
+		u32 aw = pos / BITS_PER_LONG;
+		unsigned long busy, free;
+
+		busy = d->used[(pos - d->base) / BITS_PER_LONG] |
+		       xn->bound_ports[aw];
+		if (kres)
+			busy |= kres[aw] & ~xn->reserved[aw];
+		free = ~busy & (~0UL << (pos % BITS_PER_LONG));
+		(*words)++;
+		if (free) {
+			u32 port = aw * BITS_PER_LONG + __ffs(free);
+
+			return port < end ? port : 0;
+		}
+		pos = (aw + 1) * BITS_PER_LONG;
+	}
+	return 0;
+}
+
+/**
+ * xtcp_dest_claim() - take the first free port at or after @from
+ * @d: the map, whose window covers [@low, @high]
+ * @xn: the namespace (ports bound by bind() and reserved by the admin)
+ * @from: where to start, in [@low, @high]
+ * @low: first port of the range
+ * @high: last port of the range
+ * @words: incremented per word of the map examined
+ *
+ * Scans from @from to @high, then from @low, a word (64 ports) at a
+ * time, and marks the port it returns.
+ *
+ * Return: the port, or 0 if every port of the range is taken.
+ */
+static u32 xtcp_dest_claim(struct xtcp_dest *d, const struct xtcp_net *xn,
+			   u32 from, u32 low, u32 high, u32 *words)
+{
+	u32 port;
+
+	spin_lock_bh(&d->lock);
+	port = xtcp_dest_scan(d, xn, from, high + 1, words);
+	if (!port && from > low)
+		port = xtcp_dest_scan(d, xn, low, from, words);
+	if (port)
+		__set_bit(port - d->base, d->used);
+	spin_unlock_bh(&d->lock);
+	return port;
+}
+
+/* ---- TIME_WAIT takeover and the 4-tuple check ---- */
+
+/**
+ * xtcp_twsk_unique() - may @sk take over TIME_WAIT entry @tw's 4-tuple?
+ * @sk: the connecting socket
+ * @tw: the TIME_WAIT entry with the same 4-tuple
+ * @ephemeral: the port is being chosen by connect() (not bound by the user)
+ *
+ * As Linux's tcp_twsk_unique(): only an entry that saw timestamps can be
+ * reused, since PAWS then tells old duplicates from new segments. When
+ * connect() chooses the port, net.xtcp.tw_reuse must allow it (2: only
+ * for loopback traffic) and more than tw_reuse_delay ms must have passed
+ * since the entry's last timestamp. With a port the user bound, the
+ * timestamps alone suffice, as on Linux.
+ *
+ * On success the new connection starts 65535 + 2 past the old send
+ * sequence and inherits the timestamp state, so its segments are newer
+ * than anything the old one sent.
+ *
+ * Called with the entry's slot lock held.
+ *
+ * Return: true if @sk may take the 4-tuple.
+ */
+static bool xtcp_twsk_unique(struct sock *sk, struct xtcp_tw *tw,
+			     bool ephemeral)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int reuse = READ_ONCE(xn->sysctl_tw_reuse);
+
+	if (!tw->ts_recent_stamp)
+		return false;
+
+	if (ephemeral) {
+		u32 delay = READ_ONCE(xn->sysctl_tw_reuse_delay);
+
+		if (reuse == 2 && !ipv4_is_loopback(tw->hnode.laddr) &&
+		    !ipv4_is_loopback(tw->hnode.raddr))
+			reuse = 0;
+		if (!reuse)
+			return false;
+		if (!time_after32(xtcp_clock_ms(), tw->ts_recent_stamp + delay))
+			return false;
+	}
+
+	xs->iss = tw->snd_nxt + 65535 + 2;
+	if (!xs->iss)
+		xs->iss = 1;
+	xs->ts_offset = tw->ts_offset;
+	xs->ts_recent = tw->ts_recent;
+	xs->ts_recent_stamp = tw->ts_recent_stamp;
+	return true;
+}
+
+/**
+ * xtcp_check_established() - claim @sk's 4-tuple in the established table
+ * @sk: the connecting socket; addresses and ports set
+ * @ephemeral: the local port is connect()'s choice, not the user's
+ *
+ * Our __inet_check_established(): under the slot's lock, the 4-tuple
+ * must be free, or held by a TIME_WAIT entry that xtcp_twsk_unique()
+ * lets us take over. On success @sk is in the table (which holds a
+ * reference) and a taken-over entry is gone from it; two racing connects
+ * serialise on the slot lock, so they never get the same 4-tuple.
+ *
+ * Called from process context; takes the slot lock with bh disabled.
+ *
+ * Return: 0, or -EADDRNOTAVAIL when the 4-tuple is in use.
+ */
+static int xtcp_check_established(struct sock *sk, bool ephemeral)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_hnode *hn, *self = &xs->hnode;
+	struct xtcp_ehash_slot *slot;
+	struct xtcp_tw *tw = NULL;
+
+	write_pnet(&self->net, net);
+	self->laddr = inet->inet_rcv_saddr;
+	self->raddr = inet->inet_daddr;
+	self->lport = inet->inet_sport;
+	self->rport = inet->inet_dport;
+	self->kind = XTCP_HNODE_SOCK;
+
+	slot = xtcp_ehash_slot(net, self->laddr, self->lport, self->raddr,
+			       self->rport);
+	spin_lock_bh(&slot->lock);
+	hlist_for_each_entry(hn, &slot->chain, node) {
+		if (!xtcp_hnode_match(hn, net, self->laddr, self->lport,
+				      self->raddr, self->rport))
+			continue;
+		if (hn->kind == XTCP_HNODE_TW) {
+			tw = container_of(hn, struct xtcp_tw, hnode);
+			if (xtcp_twsk_unique(sk, tw, ephemeral))
+				break;
+		}
+		spin_unlock_bh(&slot->lock);
+		return -EADDRNOTAVAIL;
+	}
+
+	sock_hold(sk);
+	hlist_add_head_rcu(&self->node, &slot->chain);
+	xs->hashed = true;
+	if (tw)
+		hlist_del_init_rcu(&tw->hnode.node);
+	spin_unlock_bh(&slot->lock);
+
+	if (tw) {
+		/* The entry's mark in the map now stands for @sk. */
+		if (tw->dest && xs->dest)
+			xtcp_dest_put(tw->dest);
+		else if (tw->dest)
+			xs->dest = tw->dest;
+		xtcp_tw_put(tw);
+		__XTCP_INC_STATS(net, XTCP_MIB_TWREUSED);
+	}
+	return 0;
+}
+
+static void xtcp_set_local_port(struct sock *sk, u16 port)
+{
+	inet_sk(sk)->inet_num = port;
+	inet_sk(sk)->inet_sport = htons(port);
+}
+
+/*
+ * The range is outside the destination's map (it moved since the map was
+ * made): try the ports one by one against the table, as Linux does.
+ */
+static int xtcp_hash_connect_slow(struct sock *sk, struct xtcp_net *xn,
+				  u32 low, u32 n, u32 offset, u32 *tried)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		u32 port = low + (offset + i) % n;
+
+		if (test_bit(port, xn->bound_ports) ||
+		    xtcp_port_reserved_by_admin(xn, port))
+			continue;
+		(*tried)++;
+		xtcp_set_local_port(sk, port);
+		if (!xtcp_check_established(sk, true)) {
+			xtcp_dest_mark(xtcp_sk(sk)->dest, port, true);
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/*
+ * Every port is marked: the only hope is a TIME_WAIT entry that
+ * net.xtcp.tw_reuse lets us take over.
+ */
+static int xtcp_hash_connect_reuse(struct sock *sk, struct xtcp_dest *d,
+				   u32 low, u32 high, u32 *tried)
+{
+	u32 port;
+
+	for (port = low; port <= high; port++) {
+		if (!test_bit(port - d->base, d->used))
+			continue;
+		(*tried)++;
+		xtcp_set_local_port(sk, port);
+		if (!xtcp_check_established(sk, true))
+			return 0;
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/**
+ * xtcp_hash_connect() - give a connecting socket its 4-tuple
+ * @sk: the socket, locked, addresses and remote port set
+ *
+ * Our inet_hash_connect(). With a bound port only the 4-tuple is
+ * checked. Otherwise a port of net.xtcp.ip_local_port_range is chosen:
+ * the search starts at an offset from a keyed hash of (source,
+ * destination, destination port) plus a perturbation that moves on
+ * after every choice (RFC 6056, algorithm 5), so ports are hard to
+ * predict from outside and successive connects to one destination
+ * spread; the destination's map gives the next free port directly.
+ *
+ * Return: 0, or -EADDRNOTAVAIL when no port is free toward that
+ * destination, or -ENOMEM.
+ */
+int xtcp_hash_connect(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	u32 low, high, n, offset, index, port, tried = 0, words = 0;
+	struct xtcp_dest *d;
+	int lo, hi, err;
+	u64 h;
+
+	xtcp_get_port_range(xn, &lo, &hi);
+	low = lo;
+	high = hi;
+	n = high - low + 1;
+
+	if (inet->inet_num) {
+		err = xtcp_check_established(sk, false);
+		if (err || xs->dest)	/* xs->dest: inherited from TIME_WAIT */
+			return err;
+		d = xtcp_dest_get(net, inet->inet_rcv_saddr, inet->inet_daddr,
+				  inet->inet_dport, low, high);
+		if (d && xtcp_dest_mark(d, inet->inet_num, true)) {
+			/* Marked for another entry already: not ours. */
+			xtcp_dest_put(d);
+			d = NULL;
+		}
+		xs->dest = d;
+		return 0;
+	}
+
+	d = xtcp_dest_get(net, inet->inet_rcv_saddr, inet->inet_daddr,
+			  inet->inet_dport, low, high);
+	if (!d)
+		return -ENOMEM;
+	xs->dest = d;
+
+	h = siphash_3u32((__force u32)inet->inet_rcv_saddr,
+			 (__force u32)inet->inet_daddr,
+			 (__force u32)inet->inet_dport, &xtcp_port_key);
+	index = h & ((1 << XTCP_PERTURB_BITS) - 1);
+	offset = (u32)(h >> 32) + READ_ONCE(xtcp_perturb[index]);
+
+	if (!xtcp_dest_covers(d, low) || !xtcp_dest_covers(d, high)) {
+		err = xtcp_hash_connect_slow(sk, xn, low, n, offset % n,
+					     &tried);
+		goto out;
+	}
+
+	port = low + offset % n;
+	err = -EADDRNOTAVAIL;
+	while ((port = xtcp_dest_claim(d, xn, port, low, high, &words))) {
+		tried++;
+		xtcp_set_local_port(sk, port);
+		err = xtcp_check_established(sk, true);
+		if (!err)
+			break;
+		/* Taken outside the map's knowledge: leave it, look on. */
+		xtcp_dest_mark(d, port, false);
+		if (port == high || tried >= n)
+			break;
+		port++;
+	}
+	if (err)
+		err = xtcp_hash_connect_reuse(sk, d, low, high, &tried);
+out:
+	WRITE_ONCE(xtcp_perturb[index],
+		   READ_ONCE(xtcp_perturb[index]) + tried + 2);
+	XTCP_ADD_STATS(net, XTCP_MIB_CONNECTPORTSCANNED, tried);
+	XTCP_ADD_STATS(net, XTCP_MIB_CONNECTMAPWORDS, words);
+	if (err) {
+		XTCP_INC_STATS(net, XTCP_MIB_CONNECTNOPORT);
+		xtcp_set_local_port(sk, 0);
+		xs->dest = NULL;
+		xtcp_dest_put(d);
+	}
+	return err;
+}
+
+/**
+ * xtcp_unhash() - take @sk out of the established table
+ * @sk: the socket
+ *
+ * Frees its port toward the destination and drops the table's
+ * reference, so the caller must hold one of its own. A port chosen by
+ * connect() goes back to the range; a bound port stays bound.
+ *
+ * Any context; takes the slot lock with bh disabled.
+ */
+void xtcp_unhash(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_hnode *self = &xs->hnode;
+	struct xtcp_ehash_slot *slot;
+	struct xtcp_dest *d;
+
+	if (!xs->hashed)
+		return;
+
+	slot = xtcp_ehash_slot(read_pnet(&self->net), self->laddr,
+			       self->lport, self->raddr, self->rport);
+	spin_lock_bh(&slot->lock);
+	hlist_del_init_rcu(&self->node);
+	xs->hashed = false;
+	spin_unlock_bh(&slot->lock);
+
+	d = xs->dest;
+	xs->dest = NULL;
+	if (d) {
+		xtcp_dest_mark(d, ntohs(self->lport), false);
+		xtcp_dest_put(d);
+	}
+	if (!xs->bind_bucket)
+		xtcp_set_local_port(sk, 0);
+	__sock_put(sk);
+}

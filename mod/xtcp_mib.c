@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: counters. Per-CPU, per network namespace, bumped where the event
+ * happens and summed when /proc/net/xtcp_stat is read ("Name value"
+ * lines, as /proc/net/mptcp's style of netstat files).
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/ip.h>
+#include <net/snmp.h>
+
+#include "xtcp.h"
+
+static const struct snmp_mib xtcp_mib_list[] = {
+	SNMP_MIB_ITEM("ActiveOpens", XTCP_MIB_ACTIVEOPENS),
+	SNMP_MIB_ITEM("ConnectPortsScanned", XTCP_MIB_CONNECTPORTSCANNED),
+	SNMP_MIB_ITEM("ConnectMapWords", XTCP_MIB_CONNECTMAPWORDS),
+	SNMP_MIB_ITEM("ConnectNoPort", XTCP_MIB_CONNECTNOPORT),
+	SNMP_MIB_ITEM("TimeWaitReused", XTCP_MIB_TWREUSED),
+	SNMP_MIB_ITEM("Established", XTCP_MIB_ESTABLISHED),
+	SNMP_MIB_ITEM("ConnectRefused", XTCP_MIB_CONNREFUSED),
+	SNMP_MIB_ITEM("ConnectTimedOut", XTCP_MIB_CONNTIMEDOUT),
+	SNMP_MIB_ITEM("SynRetrans", XTCP_MIB_SYNRETRANS),
+	SNMP_MIB_ITEM("InSegs", XTCP_MIB_INSEGS),
+	SNMP_MIB_ITEM("OutSegs", XTCP_MIB_OUTSEGS),
+	SNMP_MIB_ITEM("OutRsts", XTCP_MIB_OUTRSTS),
+	SNMP_MIB_ITEM("InCsumErrors", XTCP_MIB_INCSUMERRORS),
+	SNMP_MIB_ITEM("InMalformed", XTCP_MIB_INMALFORMED),
+	SNMP_MIB_ITEM("SynSentBadAck", XTCP_MIB_INBADACK),
+	SNMP_MIB_ITEM("IcmpErrors", XTCP_MIB_ICMPERRORS),
+	SNMP_MIB_ITEM("IcmpOutOfWindow", XTCP_MIB_ICMPOUTOFWINDOW),
+	SNMP_MIB_ITEM("OutNoRoute", XTCP_MIB_OUTNOROUTE),
+	SNMP_MIB_SENTINEL
+};
+
+static int xtcp_stat_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq->private;
+	struct xtcp_net *xn = xtcp_pernet(net);
+	int i;
+
+	for (i = 0; xtcp_mib_list[i].name; i++)
+		seq_printf(seq, "%s %lu\n", xtcp_mib_list[i].name,
+			   snmp_fold_field(xn->mib, xtcp_mib_list[i].entry));
+	return 0;
+}
+
+int xtcp_mib_init_net(struct xtcp_net *xn)
+{
+	BUILD_BUG_ON(ARRAY_SIZE(xtcp_mib_list) != XTCP_MIB_MAX + 1);
+
+	xn->mib = alloc_percpu(struct xtcp_mib);
+	if (!xn->mib)
+		return -ENOMEM;
+	if (!proc_create_net_single("xtcp_stat", 0444, xn->net->proc_net,
+				    xtcp_stat_show, NULL)) {
+		free_percpu(xn->mib);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void xtcp_mib_exit_net(struct xtcp_net *xn)
+{
+	remove_proc_entry("xtcp_stat", xn->net->proc_net);
+	free_percpu(xn->mib);
+}

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: segment output. Our tcp_connect() and transmit path: the TCP
+ * header and options, the IP header, the checksums, and the frame's way
+ * out through the neighbour layer and dev_queue_xmit() on the route's
+ * device.
+ *
+ * Outgoing frames do not traverse netfilter's OUTPUT and POSTROUTING
+ * hooks (Documentation/xtcp.rst).
+ */
+#include <linux/ip.h>
+#include <linux/netdevice.h>
+#include <linux/siphash.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <net/arp.h>
+#include <net/dst.h>
+#include <net/ip.h>
+#include <net/neighbour.h>
+#include <net/route.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* Room for the TCP header with the largest option block. */
+#define XTCP_MAX_HDR	(sizeof(struct tcphdr) + MAX_TCP_OPTION_SPACE)
+
+static siphash_aligned_key_t xtcp_isn_key;
+
+/**
+ * xtcp_clock_ms() - the millisecond clock behind TSval and tw_reuse_delay
+ *
+ * Return: milliseconds since boot, truncated to 32 bits.
+ */
+u32 xtcp_clock_ms(void)
+{
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+}
+
+/**
+ * xtcp_init_seq() - choose the ISN and the timestamp offset
+ * @sk: a connecting socket whose 4-tuple is set
+ *
+ * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
+ * F a SipHash under a key drawn once, M the clock in 64 ns ticks (it
+ * wraps in about 4.6 minutes, faster than the MSL-based bound needs).
+ * The timestamp offset is random per connection (0 with timestamps=2).
+ */
+void xtcp_init_seq(struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	u32 h;
+
+	net_get_random_once(&xtcp_isn_key, sizeof(xtcp_isn_key));
+	h = siphash_3u32((__force u32)inet->inet_saddr,
+			 (__force u32)inet->inet_daddr,
+			 ((__force u32)inet->inet_sport << 16) |
+			 (__force u32)inet->inet_dport, &xtcp_isn_key);
+	xs->iss = h + (u32)(ktime_get_real_ns() >> 6);
+	xs->ts_offset = READ_ONCE(xn->sysctl_timestamps) == 1 ?
+			get_random_u32() : 0;
+}
+
+/* The peer's view of our receive window, as the header carries it. */
+static u16 xtcp_window_field(const struct xtcp_sock *xs, bool syn)
+{
+	u32 wnd = syn ? xs->rcv_wnd : xs->rcv_wnd >> xs->rcv_wscale;
+
+	return min_t(u32, wnd, U16_MAX);
+}
+
+/*
+ * Options, in the order and packing Linux uses, so that a capture of
+ * our SYN reads like a capture of Linux's: MSS, SACK-permitted folded
+ * into the timestamp word, NOP + window scale.
+ */
+static unsigned int xtcp_write_options(const struct xtcp_sock *xs,
+				       __be32 *ptr, bool syn)
+{
+	__be32 *start = ptr;
+
+	if (syn)
+		*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) |
+			       xs->adv_mss);
+	if (xs->tstamp_ok) {
+		if (syn && xs->sack_ok)
+			*ptr++ = htonl((TCPOPT_SACK_PERM << 24) |
+				       (TCPOLEN_SACK_PERM << 16) |
+				       (TCPOPT_TIMESTAMP << 8) |
+				       TCPOLEN_TIMESTAMP);
+		else
+			*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+				       (TCPOPT_TIMESTAMP << 8) |
+				       TCPOLEN_TIMESTAMP);
+		*ptr++ = htonl(xtcp_clock_ms() + xs->ts_offset);
+		*ptr++ = htonl(xs->ts_recent);
+	} else if (syn && xs->sack_ok) {
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
+	}
+	if (syn && xs->wscale_ok)
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
+			       (TCPOLEN_WINDOW << 8) | xs->rcv_wscale);
+	return (ptr - start) * 4;
+}
+
+static void xtcp_tcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
+{
+	struct tcphdr *th = tcp_hdr(skb);
+
+	th->check = 0;
+	th->check = tcp_v4_check(skb->len, saddr, daddr,
+				 csum_partial(th, skb->len, 0));
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+/*
+ * The frame's last step: a link-layer header for the next hop, from the
+ * neighbour cache when the entry is usable, else through neigh_xmit(),
+ * which resolves it (ARP) and queues the frame meanwhile. Devices with
+ * no link-layer header (tun, other L3 devices) take the packet as is.
+ */
+static int xtcp_neigh_output(struct sk_buff *skb, struct rtable *rt,
+			     __be32 daddr)
+{
+	struct net_device *dev = rt->dst.dev;
+	__be32 nexthop = rt_nexthop(rt, daddr);
+	unsigned int hh_len = LL_RESERVED_SPACE(dev);
+	struct neighbour *neigh;
+
+	skb->dev = dev;
+	skb->protocol = htons(ETH_P_IP);
+	if (unlikely(skb_headroom(skb) < hh_len && skb_cow_head(skb, hh_len))) {
+		kfree_skb(skb);
+		return -ENOMEM;
+	}
+	if (!dev->header_ops)
+		return dev_queue_xmit(skb);
+
+	rcu_read_lock_bh();
+	neigh = __ipv4_neigh_lookup_noref(dev, (__force u32)nexthop);
+	if (neigh && (READ_ONCE(neigh->nud_state) & NUD_CONNECTED)) {
+		unsigned char ha[MAX_ADDR_LEN];
+
+		neigh_ha_snapshot(ha, neigh, dev);
+		rcu_read_unlock_bh();
+		if (dev_hard_header(skb, dev, ETH_P_IP, ha, NULL,
+				    skb->len) < 0) {
+			kfree_skb(skb);
+			return -EINVAL;
+		}
+		return dev_queue_xmit(skb);
+	}
+	rcu_read_unlock_bh();
+	return neigh_xmit(NEIGH_ARP_TABLE, dev, &nexthop, skb);
+}
+
+/*
+ * Push our own IP header (no options) and send. Consumes @skb and the
+ * route reference @rt.
+ */
+static int xtcp_ip_output(struct net *net, struct sock *sk,
+			  struct sk_buff *skb, struct rtable *rt,
+			  __be32 saddr, __be32 daddr)
+{
+	struct inet_sock *inet = sk ? inet_sk(sk) : NULL;
+	struct iphdr *iph;
+
+	iph = skb_push(skb, sizeof(*iph));
+	skb_reset_network_header(skb);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->tos = inet ? inet->tos : 0;
+	iph->tot_len = htons(skb->len);
+	iph->frag_off = (!sk || ip_dont_fragment(sk, &rt->dst)) ?
+			htons(IP_DF) : 0;
+	iph->ttl = inet && inet->uc_ttl >= 0 ? inet->uc_ttl :
+		   ip4_dst_hoplimit(&rt->dst);
+	iph->protocol = IPPROTO_TCP;
+	iph->saddr = saddr;
+	iph->daddr = daddr;
+	if (inet && iph->frag_off)
+		iph->id = htons((u16)atomic_inc_return(&inet->inet_id));
+	else
+		__ip_select_ident(net, iph, 1);
+	ip_send_check(iph);
+
+	if (sk) {
+		skb->priority = sk->sk_priority;
+		skb->mark = sk->sk_mark;
+	}
+	skb_dst_set(skb, &rt->dst);
+	__XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
+	return xtcp_neigh_output(skb, rt, daddr);
+}
+
+/* The socket's route, made again if it went stale. Holds a reference. */
+static struct rtable *xtcp_sk_route(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct dst_entry *dst = __sk_dst_check(sk, 0);
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	if (dst) {
+		dst_hold(dst);
+		return (struct rtable *)dst;
+	}
+	rt = ip_route_output_ports(sock_net(sk), &fl4, sk, inet->inet_daddr,
+				   inet->inet_saddr, inet->inet_dport,
+				   inet->inet_sport, IPPROTO_TCP,
+				   RT_CONN_FLAGS(sk), sk->sk_bound_dev_if);
+	if (IS_ERR(rt))
+		return rt;
+	dst_hold(&rt->dst);
+	sk_dst_set(sk, &rt->dst);
+	return rt;
+}
+
+/**
+ * xtcp_transmit() - build and send a header-only segment of @sk
+ * @sk: the socket (locked, or its timer running with bh_lock_sock held)
+ * @flags: TCPHDR_* flags
+ * @seq: the sequence number to send
+ *
+ * Return: 0 or a negative errno (the segment is then lost, which the
+ * retransmission timer repairs).
+ */
+int xtcp_transmit(struct sock *sk, u8 flags, u32 seq)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	bool syn = flags & TCPHDR_SYN;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct rtable *rt;
+	__be32 opts[MAX_TCP_OPTION_SPACE / 4];
+	unsigned int optlen;
+
+	rt = xtcp_sk_route(sk);
+	if (IS_ERR(rt)) {
+		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
+		return PTR_ERR(rt);
+	}
+
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR,
+			GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOBUFS;
+	}
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR);
+
+	optlen = xtcp_write_options(xs, opts, syn);
+	th = skb_push(skb, sizeof(*th) + optlen);
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = inet->inet_sport;
+	th->dest = inet->inet_dport;
+	th->seq = htonl(seq);
+	if (flags & TCPHDR_ACK)
+		th->ack_seq = htonl(xs->rcv_nxt);
+	th->doff = (sizeof(*th) + optlen) / 4;
+	tcp_flag_byte(th) = flags;
+	th->window = htons(xtcp_window_field(xs, syn));
+	memcpy(th + 1, opts, optlen);
+	xtcp_tcp_csum(skb, inet->inet_saddr, inet->inet_daddr);
+	skb_set_owner_w(skb, sk);
+
+	if (flags & TCPHDR_RST)
+		__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+	return xtcp_ip_output(net, sk, skb, rt, inet->inet_saddr,
+			      inet->inet_daddr);
+}
+
+/*
+ * The window we offer and its scale, from the receive buffer (half of it
+ * for data, as Linux's default tcp_adv_win_scale) and, for the scale,
+ * from the largest buffer the socket may grow to.
+ */
+static void xtcp_select_initial_window(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
+	u32 maxspace;
+
+	xs->rcv_wnd = max_t(u32, rounddown(min_t(u32, space, U16_MAX),
+					   xs->adv_mss), xs->adv_mss);
+	xs->rcv_wscale = 0;
+	if (!xs->wscale_ok)
+		return;
+	maxspace = (sk->sk_userlocks & SOCK_RCVBUF_LOCK) ?
+		   READ_ONCE(sk->sk_rcvbuf) :
+		   max_t(u32, READ_ONCE(xn->sysctl_rmem[2]),
+			 READ_ONCE(sk->sk_rcvbuf));
+	while (maxspace > U16_MAX && xs->rcv_wscale < TCP_MAX_WSCALE) {
+		maxspace >>= 1;
+		xs->rcv_wscale++;
+	}
+}
+
+/**
+ * xtcp_send_syn() - our tcp_connect(): set up and send the first SYN
+ * @sk: a socket in SYN-SENT with its route (sk_dst) and 4-tuple set
+ *
+ * The SYN offers the MSS of the route's MTU (lowered by TCP_MAXSEG),
+ * and SACK-permitted, timestamps and window scale as net.xtcp.sack,
+ * timestamps and window_scaling say. The retransmission timer starts at
+ * one second (RFC 6298).
+ *
+ * Called with the socket locked.
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_send_syn(struct sock *sk)
+{
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct dst_entry *dst = __sk_dst_get(sk);
+	u32 mss = dst ? dst_metric_advmss(dst) : TCP_MSS_DEFAULT;
+
+	if (xs->user_mss && xs->user_mss < mss)
+		mss = xs->user_mss;
+	xs->adv_mss = mss;
+	xs->rx_mss = TCP_MSS_DEFAULT;
+	xs->mss_cache = mss;
+	xs->tstamp_ok = !!READ_ONCE(xn->sysctl_timestamps);
+	xs->sack_ok = !!READ_ONCE(xn->sysctl_sack);
+	xs->wscale_ok = !!READ_ONCE(xn->sysctl_window_scaling);
+	xtcp_select_initial_window(sk);
+
+	xs->snd_una = xs->iss;
+	xs->snd_nxt = xs->iss + 1;
+	xs->rcv_nxt = 0;
+	xs->retransmits = 0;
+	xs->rto = HZ;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACTIVEOPENS);
+	xtcp_reset_retrans_timer(sk);
+	return xtcp_transmit(sk, TCPHDR_SYN, xs->iss);
+}
+
+/**
+ * xtcp_retransmit_syn() - send the SYN (or SYN-ACK) again
+ * @sk: a socket in SYN-SENT or SYN-RECEIVED
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_retransmit_syn(struct sock *sk)
+{
+	u8 flags = sk->sk_state == TCP_SYN_RECV ? TCPHDR_SYN | TCPHDR_ACK :
+						 TCPHDR_SYN;
+
+	return xtcp_transmit(sk, flags, xtcp_sk(sk)->iss);
+}
+
+/**
+ * xtcp_send_ack() - send a header-only segment at snd_nxt
+ * @sk: the socket
+ * @flags: TCPHDR_ACK, possibly with TCPHDR_FIN or TCPHDR_RST
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_send_ack(struct sock *sk, u8 flags)
+{
+	return xtcp_transmit(sk, flags, xtcp_sk(sk)->snd_nxt);
+}
+
+/**
+ * xtcp_send_rst_reply() - answer a segment with a RST, without a socket
+ * @net: the namespace it arrived in
+ * @in: the segment, data at its TCP header
+ *
+ * RFC 9293: if the segment carries an ACK, the RST takes its sequence
+ * number from it; otherwise the RST has sequence 0 and acknowledges
+ * everything the segment occupied. A RST is never answered.
+ */
+void xtcp_send_rst_reply(struct net *net, struct sk_buff *in)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	const struct tcphdr *ith = tcp_hdr(in);
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	if (ith->rst)
+		return;
+
+	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
+				   ith->source, ith->dest, IPPROTO_TCP, 0, 0);
+	if (IS_ERR(rt)) {
+		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
+		return;
+	}
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + sizeof(*th),
+			GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + sizeof(*th));
+	th = skb_push(skb, sizeof(*th));
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = ith->dest;
+	th->dest = ith->source;
+	th->doff = sizeof(*th) / 4;
+	th->rst = 1;
+	if (ith->ack) {
+		th->seq = ith->ack_seq;
+	} else {
+		th->ack = 1;
+		th->ack_seq = htonl(ntohl(ith->seq) + ith->syn + ith->fin +
+				    in->len - ith->doff * 4);
+	}
+	xtcp_tcp_csum(skb, iph->daddr, iph->saddr);
+	__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr);
+}
