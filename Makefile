@@ -5,6 +5,7 @@
 #
 #   make [modules]   build ./xtcp.ko (W=1, C=1, C=2 pass through to kbuild)
 #   make selftests   build selftests/*.c into build/selftests/
+#   make tools       build tools/*.c (xtcp-connect, benchmarks) into build/tools/
 #   make check       install what is missing, build, run all tests in a VM
 #   make demo        install what is missing, build, show xtcp in a VM
 #   make lint        checkpatch --strict and sparse; fails on any finding
@@ -45,7 +46,7 @@ LINT_TESTS_AWK := / (ERROR|WARNING|CHECK):/ { \
 
 VM_RUN := scripts/vm-run
 
-.PHONY: all modules selftests ksft check demo lint clean help setup
+.PHONY: all modules selftests tools ksft check demo lint clean help setup
 
 all: modules
 
@@ -66,13 +67,16 @@ $(KSFT) &:
 selftests: ksft
 	$(MAKE) --no-print-directory -f selftests/Makefile
 
+tools:
+	$(MAKE) --no-print-directory -f tools/Makefile
+
 setup:
 	scripts/setup
 
 # The last line printed is "N passed, N failed" even when the VM itself
 # failed (make's own "Error" line may follow it on stderr).
 check: setup
-	@$(MAKE) --no-print-directory modules selftests || { echo "0 passed, 1 failed"; exit 1; }
+	@$(MAKE) --no-print-directory modules selftests tools || { echo "0 passed, 1 failed"; exit 1; }
 	@mkdir -p build; set -o pipefail; \
 	$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
 	last=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/check.log | tail -n 1); \
@@ -86,7 +90,7 @@ check: setup
 	exit $$rc
 
 demo: setup
-	@$(MAKE) --no-print-directory modules
+	@$(MAKE) --no-print-directory modules tools
 	$(VM_RUN) -- scripts/demo
 
 lint: ksft

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp-connect: open an AF_XTCP connection to HOST:PORT, print both ends
+ * of it, then close it. For the demo and for trying xtcp by hand.
+ *
+ *   xtcp-connect [-b ADDR[:PORT]] [-m MSS] [-w MS] HOST PORT
+ *
+ *   -b  bind to ADDR (and PORT) first
+ *   -m  TCP_MAXSEG before connecting
+ *   -w  stay connected MS milliseconds before closing (default 0)
+ *
+ * Exit status: 0 when connected, 1 with the connect() errno printed.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/xtcp.h>
+
+static int xtcp_family(void)
+{
+	FILE *f = fopen("/sys/module/xtcp/parameters/family", "r");
+	int fam = AF_XTCP;
+
+	if (f) {
+		if (fscanf(f, "%d", &fam) != 1)
+			fam = AF_XTCP;
+		fclose(f);
+	}
+	return fam;
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *sin)
+{
+	char buf[64], *colon;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		sin->sin_port = htons(atoi(colon + 1));
+	}
+	sin->sin_family = AF_INET;
+	return inet_pton(AF_INET, buf, &sin->sin_addr) == 1 ? 0 : -1;
+}
+
+static void print_end(const char *what, const struct sockaddr_in *sin)
+{
+	char buf[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf));
+	printf("%s %s:%u\n", what, buf, ntohs(sin->sin_port));
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in local = {}, peer = {}, bindto = {};
+	socklen_t len = sizeof(local);
+	int opt, fd, mss = 0, wait_ms = 0, bind_first = 0;
+
+	while ((opt = getopt(argc, argv, "b:m:w:")) != -1) {
+		switch (opt) {
+		case 'b':
+			if (parse_addr(optarg, &bindto))
+				goto usage;
+			bind_first = 1;
+			break;
+		case 'm':
+			mss = atoi(optarg);
+			break;
+		case 'w':
+			wait_ms = atoi(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (argc - optind != 2 || parse_addr(argv[optind], &peer))
+		goto usage;
+	peer.sin_port = htons(atoi(argv[optind + 1]));
+
+	fd = socket(xtcp_family(), SOCK_STREAM, 0);
+	if (fd < 0) {
+		perror("socket(AF_XTCP)");
+		return 1;
+	}
+	if (mss && setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss))) {
+		perror("TCP_MAXSEG");
+		return 1;
+	}
+	if (bind_first && bind(fd, (struct sockaddr *)&bindto, sizeof(bindto))) {
+		perror("bind");
+		return 1;
+	}
+	if (connect(fd, (struct sockaddr *)&peer, sizeof(peer))) {
+		printf("connect: %s\n", strerror(errno));
+		return 1;
+	}
+	getsockname(fd, (struct sockaddr *)&local, &len);
+	print_end("connected from", &local);
+	print_end("connected to  ", &peer);
+	if (wait_ms)
+		usleep(wait_ms * 1000);
+	close(fd);
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: %s [-b ADDR[:PORT]] [-m MSS] [-w MS] HOST PORT\n",
+		argv[0]);
+	return 2;
+}
