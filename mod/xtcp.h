@@ -27,6 +27,7 @@
  * @XTCP_MIB_CONNECTMAPWORDS: port map words (64 ports each) scanned
  * @XTCP_MIB_CONNECTNOPORT: connect()s that found no free port
  * @XTCP_MIB_TWREUSED: TIME_WAIT 4-tuples taken over by connect()
+ * @XTCP_MIB_TIMEWAIT: TIME_WAIT entries made by active closes
  * @XTCP_MIB_ESTABLISHED: connections that reached ESTABLISHED
  * @XTCP_MIB_CONNREFUSED: connects ended by a RST (ECONNREFUSED)
  * @XTCP_MIB_CONNTIMEDOUT: connects ended by syn_retries (ETIMEDOUT)
@@ -48,6 +49,7 @@ enum xtcp_mib_field {
 	XTCP_MIB_CONNECTMAPWORDS,
 	XTCP_MIB_CONNECTNOPORT,
 	XTCP_MIB_TWREUSED,
+	XTCP_MIB_TIMEWAIT,
 	XTCP_MIB_ESTABLISHED,
 	XTCP_MIB_CONNREFUSED,
 	XTCP_MIB_CONNTIMEDOUT,
@@ -85,6 +87,7 @@ struct xtcp_net {
 
 	int			sysctl_tw_reuse;
 	int			sysctl_tw_reuse_delay;	/* ms */
+	int			sysctl_tw_timeout;	/* s */
 	int			sysctl_syn_retries;
 	int			sysctl_timestamps;
 	int			sysctl_sack;
@@ -170,9 +173,12 @@ struct xtcp_hnode {
  * @ts_recent: the peer's last timestamp value
  * @ts_recent_stamp: local ms clock when @ts_recent was seen; 0: no TS
  * @ts_offset: the connection's timestamp offset
+ * @window: the window field its ACKs carry
+ * @tstamp_ok: the connection used timestamps
+ * @timer: ends the entry after net.xtcp.tw_timeout (holds a reference)
  * @rcu: freeing after readers are done
  *
- * The close issue creates these; xtcp_twsk_unique() reads them.
+ * Made by xtcp_time_wait(); xtcp_twsk_unique() reads them.
  */
 struct xtcp_tw {
 	struct xtcp_hnode	hnode;
@@ -183,6 +189,9 @@ struct xtcp_tw {
 	u32			ts_recent;
 	u32			ts_recent_stamp;
 	u32			ts_offset;
+	u16			window;
+	bool			tstamp_ok;
+	struct timer_list	timer;
 	struct rcu_head		rcu;
 };
 
@@ -276,6 +285,16 @@ void xtcp_unhash(struct sock *sk);
 struct xtcp_hnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 				     __be16 rport, __be32 laddr, __be16 lport);
 void xtcp_hnode_put(struct xtcp_hnode *hn);
+void xtcp_tw_put(struct xtcp_tw *tw);
+bool xtcp_tw_unhash(struct xtcp_tw *tw);
+bool xtcp_ehash_replace(struct sock *sk, struct xtcp_tw *tw);
+void xtcp_tw_purge(struct net *net);
+int xtcp_ehash_seq_show(struct seq_file *seq, void *v);
+
+/* xtcp_timewait.c */
+void xtcp_time_wait(struct sock *sk);
+void xtcp_tw_kill(struct xtcp_tw *tw);
+void xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
 
 /* xtcp_output.c */
 u32 xtcp_clock_ms(void);
@@ -285,6 +304,8 @@ int xtcp_send_syn(struct sock *sk);
 int xtcp_retransmit_syn(struct sock *sk);
 int xtcp_send_ack(struct sock *sk, u8 flags);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
+void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
+		      struct sk_buff *skb);
 
 /* xtcp_input.c */
 int xtcp_input_init_net(struct xtcp_net *xn);

@@ -21,6 +21,7 @@
  */
 #include <linux/hash.h>
 #include <linux/random.h>
+#include <linux/seq_file.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -179,7 +180,7 @@ struct xtcp_hnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 	return NULL;
 }
 
-static void xtcp_tw_put(struct xtcp_tw *tw)
+void xtcp_tw_put(struct xtcp_tw *tw)
 {
 	if (refcount_dec_and_test(&tw->refcnt))
 		kfree_rcu(tw, rcu);
@@ -483,11 +484,16 @@ static int xtcp_check_established(struct sock *sk, bool ephemeral)
 	spin_unlock_bh(&slot->lock);
 
 	if (tw) {
+		struct xtcp_dest *d = tw->dest;
+
 		/* The entry's mark in the map now stands for @sk. */
-		if (tw->dest && xs->dest)
-			xtcp_dest_put(tw->dest);
-		else if (tw->dest)
-			xs->dest = tw->dest;
+		tw->dest = NULL;
+		if (d && xs->dest)
+			xtcp_dest_put(d);
+		else if (d)
+			xs->dest = d;
+		if (del_timer_sync(&tw->timer))
+			xtcp_tw_put(tw);
 		xtcp_tw_put(tw);
 		__XTCP_INC_STATS(net, XTCP_MIB_TWREUSED);
 	}
@@ -675,4 +681,156 @@ void xtcp_unhash(struct sock *sk)
 	if (!xs->bind_bucket)
 		xtcp_set_local_port(sk, 0);
 	__sock_put(sk);
+}
+
+/**
+ * xtcp_ehash_replace() - put TIME_WAIT entry @tw in @sk's place
+ * @sk: a socket in the table
+ * @tw: its TIME_WAIT entry, same 4-tuple
+ *
+ * The entry takes over the socket's mark in the destination's port map;
+ * the table's reference on @sk is dropped (the caller holds another).
+ *
+ * Return: false if @sk was not in the table.
+ */
+bool xtcp_ehash_replace(struct sock *sk, struct xtcp_tw *tw)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_hnode *self = &xs->hnode;
+	struct xtcp_ehash_slot *slot;
+
+	slot = xtcp_ehash_slot(read_pnet(&self->net), self->laddr,
+			       self->lport, self->raddr, self->rport);
+	spin_lock_bh(&slot->lock);
+	if (!xs->hashed) {
+		spin_unlock_bh(&slot->lock);
+		return false;
+	}
+	hlist_replace_rcu(&self->node, &tw->hnode.node);
+	INIT_HLIST_NODE(&self->node);
+	xs->hashed = false;
+	tw->dest = xs->dest;
+	xs->dest = NULL;
+	spin_unlock_bh(&slot->lock);
+	__sock_put(sk);
+	return true;
+}
+
+/**
+ * xtcp_tw_unhash() - take a TIME_WAIT entry out of the table
+ * @tw: the entry
+ *
+ * Gives its port back to the destination's map. Any context.
+ *
+ * Return: true if this call took it out (the caller then drops the
+ * table's reference), false if it was out already.
+ */
+bool xtcp_tw_unhash(struct xtcp_tw *tw)
+{
+	struct xtcp_hnode *hn = &tw->hnode;
+	struct xtcp_ehash_slot *slot;
+	struct xtcp_dest *d;
+
+	slot = xtcp_ehash_slot(read_pnet(&hn->net), hn->laddr, hn->lport,
+			       hn->raddr, hn->rport);
+	spin_lock_bh(&slot->lock);
+	if (hlist_unhashed(&hn->node)) {
+		spin_unlock_bh(&slot->lock);
+		return false;
+	}
+	hlist_del_init_rcu(&hn->node);
+	d = tw->dest;
+	tw->dest = NULL;
+	spin_unlock_bh(&slot->lock);
+
+	if (d) {
+		xtcp_dest_mark(d, ntohs(hn->lport), false);
+		xtcp_dest_put(d);
+	}
+	return true;
+}
+
+/**
+ * xtcp_tw_purge() - end every TIME_WAIT entry of a namespace
+ * @net: the namespace, going away (or the module unloading)
+ *
+ * Process context; may sleep (waits for running timers).
+ */
+void xtcp_tw_purge(struct net *net)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+		struct xtcp_ehash_slot *slot = &xtcp_ehash[i];
+		struct xtcp_hnode *hn;
+		struct xtcp_tw *tw;
+
+restart:
+		spin_lock_bh(&slot->lock);
+		hlist_for_each_entry(hn, &slot->chain, node) {
+			if (hn->kind != XTCP_HNODE_TW ||
+			    !net_eq(read_pnet(&hn->net), net))
+				continue;
+			tw = container_of(hn, struct xtcp_tw, hnode);
+			refcount_inc(&tw->refcnt);
+			spin_unlock_bh(&slot->lock);
+			xtcp_tw_kill(tw);
+			xtcp_tw_put(tw);
+			goto restart;
+		}
+		spin_unlock_bh(&slot->lock);
+	}
+}
+
+static const char *const xtcp_state_names[] = {
+	[TCP_ESTABLISHED]	= "ESTABLISHED",
+	[TCP_SYN_SENT]		= "SYN_SENT",
+	[TCP_SYN_RECV]		= "SYN_RECV",
+	[TCP_FIN_WAIT1]		= "FIN_WAIT1",
+	[TCP_FIN_WAIT2]		= "FIN_WAIT2",
+	[TCP_TIME_WAIT]		= "TIME_WAIT",
+	[TCP_CLOSE]		= "CLOSE",
+	[TCP_CLOSE_WAIT]	= "CLOSE_WAIT",
+	[TCP_LAST_ACK]		= "LAST_ACK",
+	[TCP_LISTEN]		= "LISTEN",
+	[TCP_CLOSING]		= "CLOSING",
+};
+
+/**
+ * xtcp_ehash_seq_show() - /proc/net/xtcp: the namespace's connections
+ * @seq: the file
+ * @v: unused
+ *
+ * One line per entry of the established table: local and remote
+ * address:port and the state, TIME_WAIT entries included.
+ *
+ * Return: 0.
+ */
+int xtcp_ehash_seq_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+	unsigned int i;
+
+	seq_puts(seq, "local remote state\n");
+	rcu_read_lock();
+	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+		struct xtcp_hnode *hn;
+
+		hlist_for_each_entry_rcu(hn, &xtcp_ehash[i].chain, node) {
+			int state = TCP_TIME_WAIT;
+
+			if (!net_eq(read_pnet(&hn->net), net))
+				continue;
+			if (hn->kind == XTCP_HNODE_SOCK)
+				state = inet_sk_state_load(xtcp_hnode_sk(hn));
+			seq_printf(seq, "%pI4:%u %pI4:%u %s\n", &hn->laddr,
+				   ntohs(hn->lport), &hn->raddr,
+				   ntohs(hn->rport),
+				   state < ARRAY_SIZE(xtcp_state_names) &&
+				   xtcp_state_names[state] ?
+				   xtcp_state_names[state] : "?");
+		}
+	}
+	rcu_read_unlock();
+	return 0;
 }

@@ -223,6 +223,18 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 	u32 seq = ntohl(th->seq);
 	u32 len = skb->len - th->doff * 4;
 
+	if (xs->tstamp_ok && !th->rst) {
+		struct xtcp_rx_opts o = {};
+
+		/* RFC 7323: remember TSval of segments at rcv_nxt. */
+		xtcp_parse_options(th, &o);
+		if (o.saw_tstamp && seq == xs->rcv_nxt &&
+		    !before(o.tsval, xs->ts_recent)) {
+			xs->ts_recent = o.tsval;
+			xs->ts_recent_stamp = xtcp_clock_ms();
+		}
+	}
+
 	if (th->rst) {
 		if (seq == xs->rcv_nxt)
 			xtcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ?
@@ -251,6 +263,8 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 					xtcp_reset_retrans_timer(sk);
 				break;
 			case TCP_CLOSING:
+				xtcp_time_wait(sk);
+				return;
 			case TCP_LAST_ACK:
 				xtcp_done(sk);
 				return;
@@ -278,8 +292,7 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 		xtcp_set_state(sk, TCP_CLOSING);
 		break;
 	case TCP_FIN_WAIT2:
-		/* TIME_WAIT entries arrive with the close issue. */
-		xtcp_done(sk);
+		xtcp_time_wait(sk);
 		return;
 	}
 	if (!sock_flag(sk, SOCK_DEAD)) {
@@ -365,10 +378,15 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 		return NF_ACCEPT;
 
 	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
-	if (!xtcp_validate(net, skb, ihl) || hn->kind != XTCP_HNODE_SOCK) {
-		/* TIME_WAIT entries get their own input with the close issue. */
+	if (!xtcp_validate(net, skb, ihl)) {
 		xtcp_hnode_put(hn);
 		return NF_DROP;
+	}
+	if (hn->kind == XTCP_HNODE_TW) {
+		xtcp_tw_rcv(net, container_of(hn, struct xtcp_tw, hnode), skb);
+		xtcp_hnode_put(hn);
+		consume_skb(skb);
+		return NF_STOLEN;
 	}
 
 	sk = &container_of(hn, struct xtcp_sock, hnode)->inet.sk;

@@ -37,6 +37,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->port_range[1] = XTCP_PORT_RANGE_HIGH;
 	xn->sysctl_tw_reuse = 2;
 	xn->sysctl_tw_reuse_delay = 1000;
+	xn->sysctl_tw_timeout = 60;
 	xn->sysctl_syn_retries = 6;
 	xn->sysctl_timestamps = 1;
 	xn->sysctl_sack = 1;
@@ -85,6 +86,7 @@ static void __net_exit xtcp_net_exit(struct net *net)
 	struct xtcp_net *xn = xtcp_pernet(net);
 
 	xtcp_input_exit_net(xn);
+	xtcp_tw_purge(net);
 	xtcp_sysctl_exit_net(xn);
 	xtcp_mib_exit_net(xn);
 	xtcp_unreserve_all(xn);

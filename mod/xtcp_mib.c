@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xtcp: counters. Per-CPU, per network namespace, bumped where the event
- * happens and summed when /proc/net/xtcp_stat is read ("Name value"
- * lines, as /proc/net/mptcp's style of netstat files).
+ * xtcp: counters and /proc/net files. Counters are per-CPU, per network
+ * namespace, bumped where the event happens and summed when
+ * /proc/net/xtcp_stat is read ("Name value" lines). /proc/net/xtcp lists
+ * the namespace's connections (xtcp_ehash_seq_show()).
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -17,6 +18,7 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("ConnectMapWords", XTCP_MIB_CONNECTMAPWORDS),
 	SNMP_MIB_ITEM("ConnectNoPort", XTCP_MIB_CONNECTNOPORT),
 	SNMP_MIB_ITEM("TimeWaitReused", XTCP_MIB_TWREUSED),
+	SNMP_MIB_ITEM("TimeWait", XTCP_MIB_TIMEWAIT),
 	SNMP_MIB_ITEM("Established", XTCP_MIB_ESTABLISHED),
 	SNMP_MIB_ITEM("ConnectRefused", XTCP_MIB_CONNREFUSED),
 	SNMP_MIB_ITEM("ConnectTimedOut", XTCP_MIB_CONNTIMEDOUT),
@@ -53,15 +55,23 @@ int xtcp_mib_init_net(struct xtcp_net *xn)
 	if (!xn->mib)
 		return -ENOMEM;
 	if (!proc_create_net_single("xtcp_stat", 0444, xn->net->proc_net,
-				    xtcp_stat_show, NULL)) {
-		free_percpu(xn->mib);
-		return -ENOMEM;
-	}
+				    xtcp_stat_show, NULL))
+		goto err_mib;
+	if (!proc_create_net_single("xtcp", 0444, xn->net->proc_net,
+				    xtcp_ehash_seq_show, NULL))
+		goto err_stat;
 	return 0;
+
+err_stat:
+	remove_proc_entry("xtcp_stat", xn->net->proc_net);
+err_mib:
+	free_percpu(xn->mib);
+	return -ENOMEM;
 }
 
 void xtcp_mib_exit_net(struct xtcp_net *xn)
 {
+	remove_proc_entry("xtcp", xn->net->proc_net);
 	remove_proc_entry("xtcp_stat", xn->net->proc_net);
 	free_percpu(xn->mib);
 }

@@ -369,6 +369,57 @@ int xtcp_send_ack(struct sock *sk, u8 flags)
 	return xtcp_transmit(sk, flags, xtcp_sk(sk)->snd_nxt);
 }
 
+/*
+ * A header-only segment answering @in, for when there is no socket: a
+ * RST, or an ACK from a TIME_WAIT entry (@ts: TSval and TSecr, or NULL).
+ */
+static void xtcp_send_ctl(struct net *net, struct sk_buff *in, u8 flags,
+			  u32 seq, u32 ack, u16 window, const u32 *ts)
+{
+	const struct iphdr *iph = ip_hdr(in);
+	const struct tcphdr *ith = tcp_hdr(in);
+	unsigned int thlen = sizeof(struct tcphdr) + (ts ? 12 : 0);
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
+				   ith->source, ith->dest, IPPROTO_TCP, 0, 0);
+	if (IS_ERR(rt)) {
+		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
+		return;
+	}
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + thlen, GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + thlen);
+	th = skb_push(skb, thlen);
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = ith->dest;
+	th->dest = ith->source;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	th->doff = thlen / 4;
+	tcp_flag_byte(th) = flags;
+	th->window = htons(window);
+	if (ts) {
+		__be32 *opt = (__be32 *)(th + 1);
+
+		opt[0] = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_TIMESTAMP << 8) | TCPOLEN_TIMESTAMP);
+		opt[1] = htonl(ts[0]);
+		opt[2] = htonl(ts[1]);
+	}
+	xtcp_tcp_csum(skb, iph->daddr, iph->saddr);
+	if (flags & TCPHDR_RST)
+		__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr);
+}
+
 /**
  * xtcp_send_rst_reply() - answer a segment with a RST, without a socket
  * @net: the namespace it arrived in
@@ -380,44 +431,30 @@ int xtcp_send_ack(struct sock *sk, u8 flags)
  */
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *in)
 {
-	const struct iphdr *iph = ip_hdr(in);
 	const struct tcphdr *ith = tcp_hdr(in);
-	struct sk_buff *skb;
-	struct tcphdr *th;
-	struct flowi4 fl4;
-	struct rtable *rt;
 
 	if (ith->rst)
 		return;
+	if (ith->ack)
+		xtcp_send_ctl(net, in, TCPHDR_RST, ntohl(ith->ack_seq), 0, 0,
+			      NULL);
+	else
+		xtcp_send_ctl(net, in, TCPHDR_RST | TCPHDR_ACK, 0,
+			      ntohl(ith->seq) + ith->syn + ith->fin +
+			      in->len - ith->doff * 4, 0, NULL);
+}
 
-	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
-				   ith->source, ith->dest, IPPROTO_TCP, 0, 0);
-	if (IS_ERR(rt)) {
-		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
-		return;
-	}
-	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + sizeof(*th),
-			GFP_ATOMIC);
-	if (!skb) {
-		ip_rt_put(rt);
-		return;
-	}
-	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + sizeof(*th));
-	th = skb_push(skb, sizeof(*th));
-	skb_reset_transport_header(skb);
-	memset(th, 0, sizeof(*th));
-	th->source = ith->dest;
-	th->dest = ith->source;
-	th->doff = sizeof(*th) / 4;
-	th->rst = 1;
-	if (ith->ack) {
-		th->seq = ith->ack_seq;
-	} else {
-		th->ack = 1;
-		th->ack_seq = htonl(ntohl(ith->seq) + ith->syn + ith->fin +
-				    in->len - ith->doff * 4);
-	}
-	xtcp_tcp_csum(skb, iph->daddr, iph->saddr);
-	__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
-	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr);
+/**
+ * xtcp_tw_send_ack() - acknowledge a segment from a TIME_WAIT entry
+ * @net: the namespace
+ * @tw: the entry
+ * @in: the segment, data at its TCP header
+ */
+void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
+		      struct sk_buff *in)
+{
+	u32 ts[2] = { xtcp_clock_ms() + tw->ts_offset, tw->ts_recent };
+
+	xtcp_send_ctl(net, in, TCPHDR_ACK, tw->snd_nxt, tw->rcv_nxt,
+		      tw->window, tw->tstamp_ok ? ts : NULL);
 }

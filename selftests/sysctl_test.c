@@ -38,6 +38,13 @@ FIXTURE_VARIANT_ADD(sysctl, tw_reuse_delay) {
 	.bad = { "0", "60001", "-5", "abc", "\n" },
 };
 
+FIXTURE_VARIANT_ADD(sysctl, tw_timeout) {
+	.name = "tw_timeout",
+	.def = "60",
+	.good = { "1", "600", "30" },
+	.bad = { "0", "601", "-1", "abc", "\n" },
+};
+
 FIXTURE_VARIANT_ADD(sysctl, ip_local_port_range) {
 	.name = "ip_local_port_range",
 	.def = "61000 65535",
