@@ -5,7 +5,8 @@
  * descriptor, checks the IP and TCP headers and checksums, answers with
  * a SYN-ACK it builds itself, and reads xtcp's ACK; then the same with a
  * RST (ECONNREFUSED) and with an ACK that does not acknowledge the SYN
- * (answered with a RST, connect still pending).
+ * (answered with a RST, connect still pending). Connections end with the
+ * full close exchange (FIN, FIN+ACK, ACK).
  */
 #define _GNU_SOURCE
 #include <linux/if_tun.h>
@@ -186,6 +187,35 @@ static void read_syn(struct __test_metadata *_metadata, int tun,
 	EXPECT_EQ(1460, (buf[42] << 8) | buf[43]);
 }
 
+/*
+ * close() the connected @fd and play the peer's part of the close: read
+ * xtcp's FIN (at @isn + 1, acknowledging @peer_nxt), acknowledge it with
+ * our own FIN, read xtcp's last ACK. xtcp is then in TIME_WAIT, which
+ * goes with the namespace; no orphan is left retransmitting.
+ */
+static void finish_close(struct __test_metadata *_metadata, int tun, int fd,
+			 const struct tcphdr *sth, uint32_t isn,
+			 uint32_t peer_nxt)
+{
+	uint8_t pkt[128];
+	const struct tcphdr *th = (const struct tcphdr *)(pkt + 20);
+	ssize_t n;
+
+	close(fd);
+	n = read_tcp(tun, pkt, sizeof(pkt), 3000);
+	ASSERT_LT(0, n) TH_LOG("no FIN after close()");
+	EXPECT_EQ(TH_FIN | TH_ACK, ((const uint8_t *)th)[13]);
+	EXPECT_EQ(isn + 1, ntohl(th->seq));
+	EXPECT_EQ(peer_nxt, ntohl(th->ack_seq));
+
+	ASSERT_EQ(0, send_peer(tun, sth, TH_FIN | TH_ACK, peer_nxt, isn + 2));
+	n = read_tcp(tun, pkt, sizeof(pkt), 3000);
+	ASSERT_LT(0, n) TH_LOG("no ACK of our FIN");
+	EXPECT_EQ(TH_ACK, ((const uint8_t *)th)[13]);
+	EXPECT_EQ(isn + 2, ntohl(th->seq));
+	EXPECT_EQ(peer_nxt + 1, ntohl(th->ack_seq));
+}
+
 /* The handshake completes: SYN-ACK in, ACK out, connect() done. */
 TEST_F(tun, handshake)
 {
@@ -217,7 +247,7 @@ TEST_F(tun, handshake)
 	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len));
 	EXPECT_EQ(0, err);
 	EXPECT_EQ(1400, getsockopt_int(fd, IPPROTO_TCP, TCP_MAXSEG));
-	close(fd);
+	finish_close(_metadata, self->tun, fd, sth, isn, 1001);
 }
 
 /* A RST acknowledging the SYN refuses the connection. */
@@ -276,7 +306,9 @@ TEST_F(tun, bad_ack_answered_with_rst)
 	ASSERT_EQ(1, poll(&pfd, 1, 2000));
 	EXPECT_TRUE(pfd.revents & POLLOUT);
 	EXPECT_FALSE(pfd.revents & POLLERR);
-	close(fd);
+	/* Skip the ACK of the SYN-ACK, then close. */
+	ASSERT_LT(0, read_tcp(self->tun, rst, sizeof(rst), 3000));
+	finish_close(_metadata, self->tun, fd, sth, isn, 1001);
 }
 
 TEST_HARNESS_MAIN
