@@ -46,7 +46,7 @@ LINT_TESTS_AWK := / (ERROR|WARNING|CHECK):/ { \
 
 VM_RUN := scripts/vm-run
 
-.PHONY: all modules selftests tools ksft check demo lint clean help setup
+.PHONY: all modules selftests tools ksft check demo bench lint clean help setup
 
 all: modules
 
@@ -92,6 +92,10 @@ check: setup
 demo: setup
 	@$(MAKE) --no-print-directory modules tools
 	$(VM_RUN) -- scripts/demo
+
+bench: setup
+	@$(MAKE) --no-print-directory modules tools
+	$(VM_RUN) -- scripts/bench-connect
 
 lint: ksft
 	@rc=0; \
