@@ -331,4 +331,434 @@ static inline int run_as_nobody(int (*fn)(void *), void *arg)
 	return WEXITSTATUS(status);
 }
 
+/* ---- Connect path: counters, namespaces with a veth pair, captures ---- */
+
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <net/ethernet.h>
+#include <netpacket/packet.h>
+
+#define XTCP_STAT_FILE		"/proc/thread-self/net/xtcp_stat"
+#define XTCP_REFCNT_FILE	"/sys/module/xtcp/refcnt"
+
+/*
+ * A counter of /proc/net/xtcp_stat ("Name value" lines) in the calling
+ * thread's network namespace; -1 if it is not listed.
+ */
+static inline long long xtcp_stat(const char *name)
+{
+	size_t len = strlen(name);
+	char buf[4096];
+	char *line;
+
+	if (read_file(XTCP_STAT_FILE, buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; line && *line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			return atoll(line + len + 1);
+	}
+	return -1;
+}
+
+/* The reference count of the xtcp module (live sockets hold one each). */
+static inline int xtcp_module_refcnt(void)
+{
+	char buf[32];
+
+	if (read_file(XTCP_REFCNT_FILE, buf, sizeof(buf)) < 0)
+		return -1;
+	return atoi(buf);
+}
+
+static inline long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* An fd for the calling thread's network namespace, or -errno. */
+static inline int netns_current(void)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * socket() in the namespace @nsfd: the calling thread steps in and back.
+ * A socket keeps its namespace for life, whichever thread uses it.
+ * Returns the fd or -errno.
+ */
+static inline int socket_in_netns(int nsfd, int domain, int type, int proto)
+{
+	int cur = netns_current(), fd;
+
+	if (cur < 0)
+		return cur;
+	if (setns(nsfd, CLONE_NEWNET)) {
+		fd = -errno;
+	} else {
+		fd = socket(domain, type, proto);
+		if (fd < 0)
+			fd = -errno;
+		if (setns(cur, CLONE_NEWNET))
+			abort();	/* the caller would be lost */
+	}
+	close(cur);
+	return fd;
+}
+
+/* run_cmd() in the namespace @nsfd; the calling thread steps back. */
+static inline int run_cmd_in_netns(int nsfd, const char *fmt, ...)
+{
+	int cur = netns_current(), ret = -1;
+	char cmd[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (cur < 0)
+		return -1;
+	if (!setns(nsfd, CLONE_NEWNET)) {
+		ret = run_cmd("%s", cmd);
+		if (setns(cur, CLONE_NEWNET))
+			abort();
+	}
+	close(cur);
+	return ret;
+}
+
+/* connect() returning 0 or the errno it failed with. */
+static inline int connect_err(int fd, const char *addr, int port)
+{
+	struct sockaddr_in sin = sin_make(addr, port);
+
+	return connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ? errno : 0;
+}
+
+/* poll() one fd for up to @timeout_ms; its revents, 0 on timeout. */
+static inline int poll_one(int fd, int events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return 0;
+	return pfd.revents;
+}
+
+/*
+ * Two network namespaces joined by a veth pair: A (NETPAIR_A_ADDR on
+ * NETPAIR_A_DEV) and B (NETPAIR_B_ADDR on NETPAIR_B_DEV), both /24, with
+ * fixed MAC addresses and IPv6 off (no background traffic on the link).
+ */
+#define NETPAIR_A_ADDR	"192.0.2.1"
+#define NETPAIR_B_ADDR	"192.0.2.2"
+#define NETPAIR_A_DEV	"va"
+#define NETPAIR_B_DEV	"vb"
+#define NETPAIR_A_MAC	"02:00:00:00:00:0a"
+#define NETPAIR_B_MAC	"02:00:00:00:00:0b"
+
+struct netpair {
+	int a;		/* namespace fds */
+	int b;
+};
+
+static inline void netpair_no_ipv6(void)
+{
+	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+}
+
+/*
+ * Create both namespaces and the link; the calling thread ends up in A.
+ * Returns NULL or the step that failed.
+ */
+static inline const char *netpair_setup(struct netpair *np)
+{
+	np->a = -1;
+	np->b = -1;
+	np->b = new_netns();
+	if (np->b < 0)
+		return "namespace B";
+	netpair_no_ipv6();
+	np->a = new_netns();
+	if (np->a < 0)
+		return "namespace A";
+	netpair_no_ipv6();
+	if (run_cmd("ip link add %s address %s type veth "
+		    "peer name %s address %s netns /proc/%d/fd/%d",
+		    NETPAIR_A_DEV, NETPAIR_A_MAC, NETPAIR_B_DEV,
+		    NETPAIR_B_MAC, getpid(), np->b))
+		return "ip link add ... type veth";
+	if (run_cmd("ip addr add %s/24 dev %s", NETPAIR_A_ADDR,
+		    NETPAIR_A_DEV) || link_up(NETPAIR_A_DEV))
+		return "address of A";
+	if (run_cmd_in_netns(np->b, "ip addr add %s/24 dev %s && ip link set %s up",
+			     NETPAIR_B_ADDR, NETPAIR_B_DEV, NETPAIR_B_DEV))
+		return "address of B";
+	return NULL;
+}
+
+/* Permanent neighbour entries both ways: no ARP delays on the link. */
+static inline int netpair_static_neigh(const struct netpair *np)
+{
+	if (run_cmd("ip neigh replace %s lladdr %s dev %s nud permanent",
+		    NETPAIR_B_ADDR, NETPAIR_B_MAC, NETPAIR_A_DEV))
+		return -1;
+	return run_cmd_in_netns(np->b,
+				"ip neigh replace %s lladdr %s dev %s nud permanent",
+				NETPAIR_A_ADDR, NETPAIR_A_MAC, NETPAIR_B_DEV);
+}
+
+static inline void netpair_close(struct netpair *np)
+{
+	if (np->a >= 0)
+		close(np->a);
+	if (np->b >= 0)
+		close(np->b);
+	np->a = -1;
+	np->b = -1;
+}
+
+/* TCP flag bits, as in the header's 14th byte. */
+#define SEG_FIN		0x01U
+#define SEG_SYN		0x02U
+#define SEG_RST		0x04U
+#define SEG_PSH		0x08U
+#define SEG_ACK		0x10U
+
+/**
+ * struct cap_seg - one IPv4 datagram seen by a capture socket
+ * @ts: when the kernel saw it (CLOCK_REALTIME)
+ * @out: sent from the capturing namespace (else received by it)
+ * @len: bytes of @data (the IP datagram; Ethernet padding removed)
+ * @data: the datagram from its IP header on
+ * @ihl: IP header length in bytes
+ * @proto: IP protocol
+ * @ttl: IP TTL
+ * @df: the IP don't-fragment bit
+ * @saddr: source address, network order
+ * @daddr: destination address, network order
+ * @sport: TCP source port (host order), TCP only as all below
+ * @dport: TCP destination port
+ * @seq: sequence number
+ * @ack: acknowledgment number
+ * @flags: SEG_* bits
+ * @win: the window field
+ * @doff: TCP header length in bytes
+ * @optoff: offset of the TCP options in @data
+ * @optlen: their length
+ * @paylen: TCP payload bytes
+ */
+struct cap_seg {
+	struct timespec		ts;
+	int			out;
+	int			len;
+	unsigned char		data[2048];
+	unsigned int		ihl, proto, ttl, df;
+	uint32_t		saddr, daddr;
+	unsigned int		sport, dport;
+	uint32_t		seq, ack;
+	unsigned int		flags, win, doff, optoff, optlen, paylen;
+};
+
+static inline uint32_t cap_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+}
+
+/*
+ * A packet socket in namespace @nsfd on its device @ifname: it sees the
+ * frames the device receives before tc ingress, and those it sends after
+ * the qdisc. Returns the fd or -errno.
+ */
+static inline int cap_open(int nsfd, const char *ifname)
+{
+	struct sockaddr_ll sll;
+	int fd, cur, one = 1, ifindex = 0;
+
+	fd = socket_in_netns(nsfd, AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+			     htons(ETH_P_ALL));
+	if (fd < 0)
+		return fd;
+	cur = netns_current();
+	if (cur >= 0 && !setns(nsfd, CLONE_NEWNET)) {
+		ifindex = if_nametoindex(ifname);
+		if (setns(cur, CLONE_NEWNET))
+			abort();
+	}
+	if (cur >= 0)
+		close(cur);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifindex;
+	if (!ifindex ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
+		int err = ifindex ? errno : ENODEV;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* Fill the parsed fields of @s from its datagram; 0, or -1 if malformed. */
+static inline int cap_parse(struct cap_seg *s)
+{
+	const unsigned char *ip = s->data, *th;
+	unsigned int totlen;
+
+	if (s->len < 20 || (ip[0] >> 4) != 4)
+		return -1;
+	s->ihl = (ip[0] & 0xf) * 4;
+	totlen = ip[2] << 8 | ip[3];
+	if (s->ihl < 20 || totlen < s->ihl || totlen > (unsigned int)s->len)
+		return -1;
+	s->len = totlen;
+	s->proto = ip[9];
+	s->ttl = ip[8];
+	s->df = !!(ip[6] & 0x40);
+	memcpy(&s->saddr, ip + 12, 4);
+	memcpy(&s->daddr, ip + 16, 4);
+	if (s->proto != IPPROTO_TCP)
+		return 0;
+	th = ip + s->ihl;
+	if (totlen < s->ihl + 20)
+		return -1;
+	s->sport = th[0] << 8 | th[1];
+	s->dport = th[2] << 8 | th[3];
+	s->seq = cap_be32(th + 4);
+	s->ack = cap_be32(th + 8);
+	s->doff = (th[12] >> 4) * 4;
+	s->flags = th[13];
+	s->win = th[14] << 8 | th[15];
+	if (s->doff < 20 || s->ihl + s->doff > totlen)
+		return -1;
+	s->optoff = s->ihl + 20;
+	s->optlen = s->doff - 20;
+	s->paylen = totlen - s->ihl - s->doff;
+	return 0;
+}
+
+/*
+ * The next IPv4 datagram on capture socket @fd, waiting up to
+ * @timeout_ms. Returns 1 with @s filled, 0 on timeout, -errno.
+ */
+static inline int cap_next(int fd, struct cap_seg *s, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	unsigned char frame[sizeof(s->data) + 14];
+	char cbuf[CMSG_SPACE(sizeof(struct timespec))];
+
+	for (;;) {
+		struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
+		struct sockaddr_ll sll;
+		struct msghdr msg = {
+			.msg_name = &sll, .msg_namelen = sizeof(sll),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
+		long long left = end - now_ms();
+		struct cmsghdr *cm;
+		ssize_t n;
+
+		if (left < 0)
+			left = 0;
+		if (!(poll_one(fd, POLLIN, left) & POLLIN))
+			return 0;
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n < 14 + 20 || frame[12] != 0x08 || frame[13] != 0x00)
+			continue;
+		memset(s, 0, offsetof(struct cap_seg, data));
+		clock_gettime(CLOCK_REALTIME, &s->ts);
+		for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_TIMESTAMPNS)
+				memcpy(&s->ts, CMSG_DATA(cm), sizeof(s->ts));
+		s->out = sll.sll_pkttype == PACKET_OUTGOING;
+		s->len = n - 14;
+		memcpy(s->data, frame + 14, s->len);
+		if (!cap_parse(s))
+			return 1;
+	}
+}
+
+/*
+ * The next TCP segment between @port (either end, host order; 0: any)
+ * and anything, skipping other traffic. As cap_next().
+ */
+static inline int cap_next_tcp(int fd, struct cap_seg *s, int port,
+			       int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	int ret;
+
+	do {
+		long long left = end - now_ms();
+
+		ret = cap_next(fd, s, left > 0 ? left : 0);
+		if (ret <= 0)
+			return ret;
+	} while (s->proto != IPPROTO_TCP ||
+		 (port && s->sport != (unsigned int)port &&
+		  s->dport != (unsigned int)port));
+	return 1;
+}
+
+static inline double cap_ms_between(const struct cap_seg *a,
+				    const struct cap_seg *b)
+{
+	return (b->ts.tv_sec - a->ts.tv_sec) * 1000.0 +
+	       (b->ts.tv_nsec - a->ts.tv_nsec) / 1e6;
+}
+
+/* The Internet checksum's running sum over @len bytes. */
+static inline uint32_t inet_sum(uint32_t sum, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += p[0] << 8 | p[1];
+	if (len)
+		sum += p[0] << 8;
+	return sum;
+}
+
+static inline uint16_t inet_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* Is the IP header checksum of @s right? */
+static inline int cap_ip_csum_ok(const struct cap_seg *s)
+{
+	return inet_fold(inet_sum(0, s->data, s->ihl)) == 0;
+}
+
+/* Is the TCP checksum of @s right (pseudo-header included)? */
+static inline int cap_tcp_csum_ok(const struct cap_seg *s)
+{
+	uint32_t sum = inet_sum(0, s->data + 12, 8);	/* addresses */
+
+	sum += IPPROTO_TCP + (s->len - s->ihl);
+	sum = inet_sum(sum, s->data + s->ihl, s->len - s->ihl);
+	return inet_fold(sum) == 0;
+}
+
 #endif /* _XTCP_TEST_H */
