@@ -41,6 +41,12 @@
  * @XTCP_MIB_ICMPERRORS: ICMP errors delivered to a socket
  * @XTCP_MIB_ICMPOUTOFWINDOW: ICMP errors quoting a sequence out of window
  * @XTCP_MIB_OUTNOROUTE: segments not sent for want of a route
+ * @XTCP_MIB_RETRANSSEGS: data segments retransmitted
+ * @XTCP_MIB_FASTRETRANS: fast retransmissions (three duplicate ACKs)
+ * @XTCP_MIB_RTOS: retransmission timeouts
+ * @XTCP_MIB_OFOQUEUE: segments queued out of order
+ * @XTCP_MIB_PAWSDROP: segments dropped by PAWS
+ * @XTCP_MIB_RCVPRUNED: segments dropped for want of receive buffer
  * @XTCP_MIB_MAX: number of counters
  */
 enum xtcp_mib_field {
@@ -63,6 +69,12 @@ enum xtcp_mib_field {
 	XTCP_MIB_ICMPERRORS,
 	XTCP_MIB_ICMPOUTOFWINDOW,
 	XTCP_MIB_OUTNOROUTE,
+	XTCP_MIB_RETRANSSEGS,
+	XTCP_MIB_FASTRETRANS,
+	XTCP_MIB_RTOS,
+	XTCP_MIB_OFOQUEUE,
+	XTCP_MIB_PAWSDROP,
+	XTCP_MIB_RCVPRUNED,
 	XTCP_MIB_MAX
 };
 
@@ -224,6 +236,31 @@ struct xtcp_tw {
  * @retransmits: retransmissions of the current segment
  * @rto: retransmission timeout, jiffies
  * @retrans_timer: the retransmission timer (holds a socket reference)
+ * @delack_timer: the delayed-ACK timer (holds a socket reference)
+ * @send_head: first skb of sk_write_queue not sent yet, or NULL
+ * @write_seq: sequence number after the last byte queued (FIN included)
+ * @snd_max: highest sequence number sent (snd_nxt moves back after an
+ *	RTO; ACKs up to @snd_max are still good)
+ * @snd_wl1: segment sequence of the last window update (RFC 9293)
+ * @snd_wl2: segment acknowledgment of the last window update
+ * @snd_cwnd: congestion window, segments
+ * @snd_ssthresh: slow start threshold, segments
+ * @cwnd_cnt: ACKed segments counted toward the next cwnd increase
+ * @high_seq: NewReno's "recover": snd_nxt when recovery started
+ * @dupacks: duplicate ACKs in a row
+ * @in_recovery: in fast recovery
+ * @srtt_us: smoothed RTT << 3, microseconds (0: no sample yet)
+ * @rttvar_us: RTT variation << 2, microseconds
+ * @copied_seq: next sequence number recvmsg() copies
+ * @rcv_adv: right edge of the window we last advertised
+ * @ooo_queue: segments beyond rcv_nxt, in sequence order
+ * @ack_pending: an ACK is owed (the delayed-ACK timer will send it)
+ * @quickacks: ACKs still to send at once (start of a connection)
+ * @unacked_segs: full segments received since our last ACK
+ * @nodelay: TCP_NODELAY
+ * @cork: TCP_CORK
+ * @fin_queued: a FIN is in the write queue (shutdown or close)
+ * @probes: zero-window probes sent without the window opening
  */
 struct xtcp_sock {
 	struct inet_sock		inet;
@@ -256,7 +293,51 @@ struct xtcp_sock {
 	u8				retransmits;
 	u32				rto;
 	struct timer_list		retrans_timer;
+	struct timer_list		delack_timer;
+
+	struct sk_buff			*send_head;
+	u32				write_seq;
+	u32				snd_max;
+	u32				snd_wl1;
+	u32				snd_wl2;
+	u32				snd_cwnd;
+	u32				snd_ssthresh;
+	u32				cwnd_cnt;
+	u32				high_seq;
+	u32				dupacks;
+	bool				in_recovery;
+	u32				srtt_us;
+	u32				rttvar_us;
+
+	u32				copied_seq;
+	u32				rcv_adv;
+	struct sk_buff_head		ooo_queue;
+	bool				ack_pending;
+	u8				quickacks;
+	u8				unacked_segs;
+	u8				nodelay:1,
+					cork:1,
+					fin_queued:1;
+	u8				probes;
 };
+
+/**
+ * struct xtcp_skb_cb - what xtcp keeps in skb->cb of queued segments
+ * @seq: first sequence number
+ * @end_seq: @seq + payload length + 1 if FIN
+ * @when: jiffies of the last transmission (RTT samples, Karn)
+ * @fin: carries the FIN
+ * @retrans: has been retransmitted (no RTT sample from it)
+ */
+struct xtcp_skb_cb {
+	u32	seq;
+	u32	end_seq;
+	unsigned long when;
+	u8	fin:1,
+		retrans:1;
+};
+
+#define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
 
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
@@ -303,6 +384,13 @@ int xtcp_transmit(struct sock *sk, u8 flags, u32 seq);
 int xtcp_send_syn(struct sock *sk);
 int xtcp_retransmit_syn(struct sock *sk);
 int xtcp_send_ack(struct sock *sk, u8 flags);
+void xtcp_write_xmit(struct sock *sk, bool push);
+void xtcp_retransmit_head(struct sock *sk);
+void xtcp_enter_loss(struct sock *sk);
+void xtcp_queue_fin(struct sock *sk);
+void xtcp_send_probe(struct sock *sk);
+u32 xtcp_select_window(struct sock *sk);
+void xtcp_purge_write_queue(struct sock *sk);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
 void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
 		      struct sk_buff *skb);
@@ -315,11 +403,23 @@ int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 /* xtcp_timer.c */
 void xtcp_init_timers(struct sock *sk);
 void xtcp_clear_timers(struct sock *sk);
+void xtcp_clear_timers_retrans(struct sock *sk);
 void xtcp_reset_retrans_timer(struct sock *sk);
+void xtcp_schedule_ack(struct sock *sk);
 
 /* xtcp_sock.c */
 void xtcp_set_state(struct sock *sk, int state);
 void xtcp_done(struct sock *sk);
+int xtcp_disconnect(struct sock *sk);
+
+/* xtcp_stream.c */
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags);
+int xtcp_shutdown(struct socket *sock, int how);
+void xtcp_write_space(struct sock *sk);
+bool xtcp_stream_writeable(const struct sock *sk);
+void xtcp_cleanup_rbuf(struct sock *sk);
 
 /* xtcp_mib.c */
 int xtcp_mib_init_net(struct xtcp_net *xn);

@@ -110,7 +110,12 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 
 	xs->irs = ntohl(th->seq);
 	xs->rcv_nxt = xs->irs + 1;
+	xs->copied_seq = xs->rcv_nxt;
+	xs->rcv_adv = xs->rcv_nxt + xs->rcv_wnd;
 	xs->snd_wnd = ntohs(th->window);	/* never scaled in a SYN */
+	xs->snd_wl1 = xs->irs;
+	xs->snd_wl2 = ntohl(th->ack_seq);
+	xs->quickacks = 16;
 	xs->rx_mss = o->mss ? : TCP_MSS_DEFAULT;
 	xs->mss_cache = min(xs->adv_mss, xs->rx_mss);
 
@@ -126,11 +131,22 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 	if (xs->tstamp_ok) {
 		xs->ts_recent = o->tsval;
 		xs->ts_recent_stamp = xtcp_clock_ms();
+		/* Every segment carries the timestamp option: 12 bytes. */
+		xs->mss_cache -= TCPOLEN_TSTAMP_ALIGNED;
 	}
 }
 
 static void xtcp_established(struct sock *sk)
 {
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
+
+	/*
+	 * No send buffer autotuning: an unlocked SO_SNDBUF starts at
+	 * wmem[2], so that the window, not the buffer, limits a transfer.
+	 */
+	if (!(sk->sk_userlocks & SOCK_SNDBUF_LOCK))
+		WRITE_ONCE(sk->sk_sndbuf, max(sk->sk_sndbuf,
+					      READ_ONCE(xn->sysctl_wmem[2])));
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABLISHED);
 	if (!sock_flag(sk, SOCK_DEAD)) {
@@ -209,80 +225,214 @@ static void xtcp_rcv_synrecv(struct sock *sk, const struct tcphdr *th)
 		xtcp_send_ack(sk, TCPHDR_ACK);
 }
 
-/*
- * The synchronised states, as far as the connect path needs them: the
- * peer's RST (RFC 5961: exact sequence resets, anything else in the
- * window gets a challenge ACK), acknowledgment of our FIN, and the
- * peer's FIN. Payload is not accepted (not acknowledged) here yet: the
- * data transfer issue adds the receive queue.
- */
-static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
-				  const struct tcphdr *th)
+#define XTCP_RTO_MIN_US		200000U		/* as Linux's TCP_RTO_MIN */
+#define XTCP_RTO_MAX_US		120000000U
+
+/* RTO = SRTT + max(4 * RTTVAR, 200 ms), at most 120 s; no backoff. */
+static void xtcp_set_rto(struct xtcp_sock *xs)
+{
+	u32 rto_us = (xs->srtt_us >> 3) + max(xs->rttvar_us, XTCP_RTO_MIN_US);
+
+	xs->rto = usecs_to_jiffies(min(rto_us, XTCP_RTO_MAX_US));
+}
+
+/* An RTT sample, microseconds: RFC 6298's SRTT and RTTVAR. */
+static void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
+{
+	if (rtt_us <= 0)
+		rtt_us = 1;
+	if (!xs->srtt_us) {
+		xs->srtt_us = rtt_us << 3;
+		xs->rttvar_us = rtt_us << 1;		/* 4 * rtt / 2 */
+	} else {
+		long m = rtt_us - (xs->srtt_us >> 3);
+
+		xs->srtt_us += m;
+		if (m < 0)
+			m = -m;
+		m -= xs->rttvar_us >> 2;
+		xs->rttvar_us += m;
+	}
+}
+
+/* Three duplicate ACKs start fast retransmit and recovery (RFC 6582). */
+static void xtcp_dupack(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 seq = ntohl(th->seq);
-	u32 len = skb->len - th->doff * 4;
+	u32 flight = DIV_ROUND_UP(xs->snd_nxt - xs->snd_una, xs->mss_cache);
 
-	if (xs->tstamp_ok && !th->rst) {
-		struct xtcp_rx_opts o = {};
-
-		/* RFC 7323: remember TSval of segments at rcv_nxt. */
-		xtcp_parse_options(th, &o);
-		if (o.saw_tstamp && seq == xs->rcv_nxt &&
-		    !before(o.tsval, xs->ts_recent)) {
-			xs->ts_recent = o.tsval;
-			xs->ts_recent_stamp = xtcp_clock_ms();
-		}
-	}
-
-	if (th->rst) {
-		if (seq == xs->rcv_nxt)
-			xtcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ?
-				   EPIPE : ECONNRESET);
-		else if (!before(seq, xs->rcv_nxt) &&
-			 before(seq, xs->rcv_nxt + max_t(u32, xs->rcv_wnd, 1)))
-			xtcp_send_ack(sk, TCPHDR_ACK);	/* challenge */
+	if (xs->in_recovery) {
+		xs->snd_cwnd++;			/* inflation */
 		return;
 	}
-	if (th->syn) {
-		xtcp_send_ack(sk, TCPHDR_ACK);		/* challenge */
+	if (++xs->dupacks < 3)
+		return;
+	xs->snd_ssthresh = max_t(u32, flight / 2, 2);
+	xs->snd_cwnd = xs->snd_ssthresh + 3;
+	xs->high_seq = xs->snd_max;
+	xs->in_recovery = true;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
+	xtcp_retransmit_head(sk);
+}
+
+/* Free what @ack covers from the write queue; an RTT sample if clean. */
+static void xtcp_clean_acked(struct sock *sk, u32 ack,
+			     const struct xtcp_rx_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long sent = 0;
+	bool sample = true;
+	struct sk_buff *skb;
+
+	while ((skb = skb_peek(&sk->sk_write_queue))) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (after(cb->end_seq, ack))
+			break;
+		/* Sent before an RTO rewound snd_nxt, and arrived after all. */
+		if (skb == xs->send_head)
+			xs->send_head = skb_queue_is_last(&sk->sk_write_queue,
+							  skb) ? NULL : skb->next;
+		if (cb->retrans)
+			sample = false;		/* Karn */
+		else
+			sent = cb->when;
+		__skb_unlink(skb, &sk->sk_write_queue);
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+
+	if (xs->tstamp_ok && o->saw_tstamp && o->tsecr)
+		xtcp_rtt_sample(xs, (long)(xtcp_clock_ms() + xs->ts_offset -
+					   o->tsecr) * USEC_PER_MSEC);
+	else if (sample && sent)
+		xtcp_rtt_sample(xs, jiffies_to_usecs(jiffies - sent));
+}
+
+/* Reno's growth: slow start below ssthresh, then one MSS per window. */
+static void xtcp_cong_avoid(struct xtcp_sock *xs, u32 acked)
+{
+	u32 segs = DIV_ROUND_UP(acked, xs->mss_cache);
+
+	if (xs->snd_cwnd < xs->snd_ssthresh) {
+		xs->snd_cwnd = min(xs->snd_cwnd + segs, xs->snd_ssthresh);
 		return;
 	}
-	if (!th->ack)
-		return;
-
-	if (after(ntohl(th->ack_seq), xs->snd_una) &&
-	    !after(ntohl(th->ack_seq), xs->snd_nxt)) {
-		xs->snd_una = ntohl(th->ack_seq);
-		if (xs->snd_una == xs->snd_nxt) {
-			switch (sk->sk_state) {
-			case TCP_FIN_WAIT1:
-				xtcp_clear_timers(sk);
-				xtcp_set_state(sk, TCP_FIN_WAIT2);
-				if (sock_flag(sk, SOCK_DEAD))
-					xtcp_reset_retrans_timer(sk);
-				break;
-			case TCP_CLOSING:
-				xtcp_time_wait(sk);
-				return;
-			case TCP_LAST_ACK:
-				xtcp_done(sk);
-				return;
-			}
-		}
+	xs->cwnd_cnt += segs;
+	if (xs->cwnd_cnt >= xs->snd_cwnd) {
+		xs->cwnd_cnt -= xs->snd_cwnd;
+		xs->snd_cwnd++;
 	}
-	xs->snd_wnd = (u32)ntohs(th->window) << xs->snd_wscale;
+}
 
-	if (len) {
-		/* Not taken yet: ask for it again later. */
+/* Our FIN is acknowledged. Returns true if the socket is gone. */
+static bool xtcp_fin_acked(struct sock *sk)
+{
+	switch (sk->sk_state) {
+	case TCP_FIN_WAIT1:
+		xtcp_set_state(sk, TCP_FIN_WAIT2);
+		sk->sk_state_change(sk);
+		if (sock_flag(sk, SOCK_DEAD))
+			xtcp_reset_retrans_timer(sk);
+		return false;
+	case TCP_CLOSING:
+		xtcp_time_wait(sk);
+		return true;
+	case TCP_LAST_ACK:
+		xtcp_done(sk);
+		return true;
+	}
+	return false;
+}
+
+/**
+ * xtcp_ack() - process the acknowledgment field of a segment
+ * @sk: the socket
+ * @th: the segment's header
+ * @len: its payload length
+ * @o: its options
+ * @gone: set when the socket closed (our FIN acknowledged in LAST-ACK)
+ *
+ * Return: false if the segment acknowledges data never sent (an ACK went
+ * back; drop the segment).
+ */
+static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
+		     const struct xtcp_rx_opts *o, bool *gone)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ack = ntohl(th->ack_seq), seq = ntohl(th->seq);
+	u32 win = (u32)ntohs(th->window) << xs->snd_wscale;
+	u32 old_wnd = xs->snd_wnd, acked;
+
+	if (after(ack, xs->snd_max)) {
 		xtcp_send_ack(sk, TCPHDR_ACK);
-		return;
+		return false;
 	}
-	if (!th->fin || seq != xs->rcv_nxt)
-		return;
+	if (before(ack, xs->snd_una))
+		return true;
 
-	xs->rcv_nxt++;
+	/* RFC 9293 3.10.7.4: only newer segments update the window. */
+	if (after(ack, xs->snd_una) || after(seq, xs->snd_wl1) ||
+	    (seq == xs->snd_wl1 && !before(ack, xs->snd_wl2))) {
+		xs->snd_wnd = win;
+		xs->snd_wl1 = seq;
+		xs->snd_wl2 = ack;
+		if (win > old_wnd)
+			xs->probes = 0;
+	}
+
+	if (ack == xs->snd_una) {
+		if (!len && !th->fin && win == old_wnd &&
+		    xs->snd_una != xs->snd_max)
+			xtcp_dupack(sk);
+		return true;
+	}
+
+	acked = ack - xs->snd_una;
+	xtcp_clean_acked(sk, ack, o);
+	xs->snd_una = ack;
+	if (after(ack, xs->snd_nxt))
+		xs->snd_nxt = ack;
+	xs->retransmits = 0;
+	xs->probes = 0;
+	if (xs->srtt_us)
+		xtcp_set_rto(xs);		/* new data acked: no backoff */
+
+	if (xs->in_recovery) {
+		if (!before(ack, xs->high_seq)) {
+			xs->in_recovery = false;
+			xs->snd_cwnd = xs->snd_ssthresh;
+			xs->dupacks = 0;
+		} else {
+			/* NewReno partial ACK: the next hole goes out now. */
+			xs->snd_cwnd -= min(xs->snd_cwnd - 1,
+					    DIV_ROUND_UP(acked, xs->mss_cache));
+			xs->snd_cwnd++;
+			xtcp_retransmit_head(sk);
+		}
+	} else {
+		xs->dupacks = 0;
+		xtcp_cong_avoid(xs, acked);
+	}
+
+	if (xs->snd_una == xs->snd_max && !xs->send_head)
+		xtcp_clear_timers_retrans(sk);
+	else
+		xtcp_reset_retrans_timer(sk);
+
+	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
+		sk->sk_write_space(sk);
+
+	if (xs->fin_queued && xs->snd_una == xs->write_seq)
+		*gone = xtcp_fin_acked(sk);
+	return true;
+}
+
+/* The peer's FIN is in order: RFC 9293's "eighth, check the FIN bit". */
+static bool xtcp_fin(struct sock *sk)
+{
 	sk->sk_shutdown |= RCV_SHUTDOWN;
+	sock_set_flag(sk, SOCK_DONE);
 	xtcp_send_ack(sk, TCPHDR_ACK);
 	switch (sk->sk_state) {
 	case TCP_ESTABLISHED:
@@ -293,12 +443,212 @@ static void xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 		break;
 	case TCP_FIN_WAIT2:
 		xtcp_time_wait(sk);
-		return;
+		return true;
 	}
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 	}
+	return false;
+}
+
+/* Take a segment that starts at or before rcv_nxt into the queue. */
+static bool xtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	u32 skip = xs->rcv_nxt - cb->seq;
+	bool fin = cb->fin;
+
+	if (skip && skip <= skb->len)
+		__skb_pull(skb, skip);
+	cb->seq = xs->rcv_nxt;
+	xs->rcv_nxt = cb->end_seq;
+	if (skb->len) {
+		__skb_queue_tail(&sk->sk_receive_queue, skb);
+		skb = NULL;
+	}
+	if (skb)
+		kfree_skb(skb);
+	return fin;
+}
+
+/*
+ * Payload and FIN of a segment in the synchronised states. Returns true
+ * if the skb was queued (the caller must not free it); *gone is set if
+ * the FIN closed the socket.
+ */
+static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
+			    const struct tcphdr *th, bool *gone)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_skb_cb *cb;
+	u32 seq = ntohl(th->seq);
+	u32 len = skb->len - th->doff * 4;
+	bool fin = th->fin, queued = true, ooo_before;
+	struct sk_buff *o;
+
+	if (!len && !fin)
+		return false;
+	if (!after(seq + len + fin, xs->rcv_nxt)) {
+		xtcp_send_ack(sk, TCPHDR_ACK);		/* a duplicate */
+		return false;
+	}
+	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
+	    READ_ONCE(sk->sk_rcvbuf)) {
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVPRUNED);
+		xtcp_send_ack(sk, TCPHDR_ACK);
+		return false;
+	}
+
+	__skb_pull(skb, th->doff * 4);
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
+	cb = XTCP_SKB_CB(skb);
+	memset(cb, 0, sizeof(*cb));
+	cb->seq = seq;
+	cb->end_seq = seq + len + fin;
+	cb->fin = fin;
+	skb_set_owner_r(skb, sk);
+
+	ooo_before = !skb_queue_empty(&xs->ooo_queue);
+	if (after(seq, xs->rcv_nxt)) {
+		/* Out of order: keep it sorted by sequence, ACK at once. */
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
+		skb_queue_reverse_walk(&xs->ooo_queue, o) {
+			if (!after(XTCP_SKB_CB(o)->seq, seq))
+				break;
+		}
+		if (o != (struct sk_buff *)&xs->ooo_queue &&
+		    XTCP_SKB_CB(o)->seq == seq &&
+		    !before(XTCP_SKB_CB(o)->end_seq, cb->end_seq)) {
+			kfree_skb(skb);		/* already have it */
+			queued = true;
+		} else {
+			__skb_queue_after(&xs->ooo_queue, o, skb);
+		}
+		xtcp_send_ack(sk, TCPHDR_ACK);
+		return queued;
+	}
+
+	fin = xtcp_queue_in_order(sk, skb);
+	while (!fin && (o = skb_peek(&xs->ooo_queue)) &&
+	       !after(XTCP_SKB_CB(o)->seq, xs->rcv_nxt)) {
+		__skb_unlink(o, &xs->ooo_queue);
+		if (!after(XTCP_SKB_CB(o)->end_seq, xs->rcv_nxt)) {
+			kfree_skb(o);
+			continue;
+		}
+		fin = xtcp_queue_in_order(sk, o);
+	}
+
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk->sk_data_ready(sk);
+	if (fin) {
+		*gone = xtcp_fin(sk);
+		return true;
+	}
+
+	if (len >= xs->mss_cache)
+		xs->unacked_segs++;
+	if (xs->quickacks || ooo_before || xs->unacked_segs >= 2) {
+		if (xs->quickacks)
+			xs->quickacks--;
+		xtcp_send_ack(sk, TCPHDR_ACK);
+	} else {
+		xtcp_schedule_ack(sk);
+	}
+	return true;
+}
+
+/* Is a segment of @len bytes at @seq inside our receive window? */
+static bool xtcp_sequence_ok(const struct xtcp_sock *xs, u32 seq, u32 len)
+{
+	u32 wnd = xs->rcv_adv - xs->rcv_nxt;
+
+	if (!len)
+		return wnd ? !before(seq, xs->rcv_nxt) &&
+			     before(seq, xs->rcv_nxt + wnd) :
+			     seq == xs->rcv_nxt;
+	if (!wnd)
+		return false;
+	return (!before(seq, xs->rcv_nxt) &&
+		before(seq, xs->rcv_nxt + wnd)) ||
+	       (!before(seq + len - 1, xs->rcv_nxt) &&
+		before(seq + len - 1, xs->rcv_nxt + wnd));
+}
+
+/*
+ * The synchronised states, RFC 9293 section 3.10.7.4: timestamps (PAWS,
+ * RFC 7323), the sequence check, RST (RFC 5961: the exact sequence
+ * resets, anything else in the window gets a challenge ACK), SYN
+ * (challenge ACK), the ACK, then payload and FIN. Returns true if the
+ * skb was queued.
+ */
+static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
+				  const struct tcphdr *th)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 seq = ntohl(th->seq);
+	u32 len = skb->len - th->doff * 4;
+	struct xtcp_rx_opts o = {};
+	bool gone = false;
+
+	xtcp_parse_options(th, &o);
+	if (xs->tstamp_ok && o.saw_tstamp && !th->rst &&
+	    (s32)(o.tsval - xs->ts_recent) < 0) {
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWSDROP);
+		xtcp_send_ack(sk, TCPHDR_ACK);
+		return false;
+	}
+
+	if (!xtcp_sequence_ok(xs, seq, len + th->syn + th->fin)) {
+		if (!th->rst)
+			xtcp_send_ack(sk, TCPHDR_ACK);
+		return false;
+	}
+
+	if (th->rst) {
+		if (seq == xs->rcv_nxt)
+			xtcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ?
+				   EPIPE : ECONNRESET);
+		else
+			xtcp_send_ack(sk, TCPHDR_ACK);	/* challenge */
+		return false;
+	}
+	if (th->syn) {
+		xtcp_send_ack(sk, TCPHDR_ACK);		/* challenge */
+		return false;
+	}
+	if (!th->ack)
+		return false;
+
+	if (xs->tstamp_ok && o.saw_tstamp && !after(seq, xs->rcv_nxt)) {
+		xs->ts_recent = o.tsval;
+		xs->ts_recent_stamp = xtcp_clock_ms();
+	}
+
+	if (!xtcp_ack(sk, th, len, &o, &gone) || gone)
+		return false;
+
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+		/* Data after close() (or SHUT_RD) on a closing socket: reset. */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) && sk->sk_state != TCP_ESTABLISHED &&
+		    len && after(seq + len, xs->rcv_nxt)) {
+			xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
+			xtcp_done(sk);
+			return false;
+		}
+		if (xtcp_data_queue(sk, skb, th, &gone))
+			return true;
+		break;
+	}
+	if (!gone)
+		xtcp_write_xmit(sk, true);
+	return false;
 }
 
 /**
@@ -328,7 +678,8 @@ int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 	case TCP_CLOSE_WAIT:
 	case TCP_CLOSING:
 	case TCP_LAST_ACK:
-		xtcp_rcv_synchronized(sk, skb, th);
+		if (xtcp_rcv_synchronized(sk, skb, th))
+			return 0;
 		break;
 	}
 	consume_skb(skb);
@@ -468,7 +819,7 @@ static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 	seq = ntohl(th->seq);
 
 	bh_lock_sock(sk);
-	if (before(seq, xs->snd_una) || after(seq, xs->snd_nxt)) {
+	if (before(seq, xs->snd_una) || after(seq, xs->snd_max)) {
 		__XTCP_INC_STATS(net, XTCP_MIB_ICMPOUTOFWINDOW);
 		goto out;
 	}

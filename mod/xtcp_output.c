@@ -63,12 +63,41 @@ void xtcp_init_seq(struct sock *sk)
 			get_random_u32() : 0;
 }
 
-/* The peer's view of our receive window, as the header carries it. */
-static u16 xtcp_window_field(const struct xtcp_sock *xs, bool syn)
+/**
+ * xtcp_select_window() - the receive window to advertise now
+ * @sk: the socket
+ *
+ * Half the free receive buffer (the other half pays for skb overhead,
+ * as Linux's default tcp_adv_win_scale), in units of the window scale,
+ * and never less than what was already advertised: the right edge does
+ * not move back (RFC 9293).
+ *
+ * Return: the window in bytes; xs->rcv_adv is its right edge.
+ */
+u32 xtcp_select_window(struct sock *sk)
 {
-	u32 wnd = syn ? xs->rcv_wnd : xs->rcv_wnd >> xs->rcv_wscale;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u32 wnd = free > 0 ? free / 2 : 0;
+	u32 max = (u32)U16_MAX << xs->rcv_wscale;
 
-	return min_t(u32, wnd, U16_MAX);
+	wnd = min(wnd, max);
+	wnd = round_down(wnd, 1U << xs->rcv_wscale);
+	if (after(xs->rcv_adv, xs->rcv_nxt + wnd))
+		wnd = xs->rcv_adv - xs->rcv_nxt;
+	xs->rcv_adv = xs->rcv_nxt + wnd;
+	xs->rcv_wnd = wnd;
+	return wnd;
+}
+
+/* The window field of a header. */
+static u16 xtcp_window_field(struct sock *sk, bool syn)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (syn)
+		return min_t(u32, xs->rcv_wnd, U16_MAX);
+	return min_t(u32, xtcp_select_window(sk) >> xs->rcv_wscale, U16_MAX);
 }
 
 /*
@@ -219,40 +248,28 @@ static struct rtable *xtcp_sk_route(struct sock *sk)
 	return rt;
 }
 
-/**
- * xtcp_transmit() - build and send a header-only segment of @sk
- * @sk: the socket (locked, or its timer running with bh_lock_sock held)
- * @flags: TCPHDR_* flags
- * @seq: the sequence number to send
- *
- * Return: 0 or a negative errno (the segment is then lost, which the
- * retransmission timer repairs).
+/*
+ * Push the TCP header (with options) onto @skb, whose data is the payload
+ * if any, checksum it and send it. Consumes @skb.
  */
-int xtcp_transmit(struct sock *sk, u8 flags, u32 seq)
+static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
+			     u32 seq)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	bool syn = flags & TCPHDR_SYN;
-	struct sk_buff *skb;
+	__be32 opts[MAX_TCP_OPTION_SPACE / 4];
+	unsigned int optlen, len;
 	struct tcphdr *th;
 	struct rtable *rt;
-	__be32 opts[MAX_TCP_OPTION_SPACE / 4];
-	unsigned int optlen;
 
 	rt = xtcp_sk_route(sk);
 	if (IS_ERR(rt)) {
+		kfree_skb(skb);
 		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
 		return PTR_ERR(rt);
 	}
-
-	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR,
-			GFP_ATOMIC);
-	if (!skb) {
-		ip_rt_put(rt);
-		return -ENOBUFS;
-	}
-	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR);
 
 	optlen = xtcp_write_options(xs, opts, syn);
 	th = skb_push(skb, sizeof(*th) + optlen);
@@ -265,15 +282,240 @@ int xtcp_transmit(struct sock *sk, u8 flags, u32 seq)
 		th->ack_seq = htonl(xs->rcv_nxt);
 	th->doff = (sizeof(*th) + optlen) / 4;
 	tcp_flag_byte(th) = flags;
-	th->window = htons(xtcp_window_field(xs, syn));
+	th->window = htons(xtcp_window_field(sk, syn));
 	memcpy(th + 1, opts, optlen);
-	xtcp_tcp_csum(skb, inet->inet_saddr, inet->inet_daddr);
-	skb_set_owner_w(skb, sk);
 
+	len = skb->len;
+	if (len > sizeof(*th) + optlen) {
+		/* Data: let the device (or dev_queue_xmit()) finish it. */
+		th->check = ~tcp_v4_check(len, inet->inet_saddr,
+					  inet->inet_daddr, 0);
+		skb->ip_summed = CHECKSUM_PARTIAL;
+		skb->csum_start = skb_transport_header(skb) - skb->head;
+		skb->csum_offset = offsetof(struct tcphdr, check);
+	} else {
+		xtcp_tcp_csum(skb, inet->inet_saddr, inet->inet_daddr);
+	}
+	if (!skb->sk)
+		skb_set_owner_w(skb, sk);
+
+	/* Whatever we send carries our ACK: none is owed any more. */
+	if (flags & TCPHDR_ACK) {
+		xs->ack_pending = false;
+		xs->unacked_segs = 0;
+	}
 	if (flags & TCPHDR_RST)
 		__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
 	return xtcp_ip_output(net, sk, skb, rt, inet->inet_saddr,
 			      inet->inet_daddr);
+}
+
+/**
+ * xtcp_transmit() - build and send a header-only segment of @sk
+ * @sk: the socket (locked, or its timer running with bh_lock_sock held)
+ * @flags: TCPHDR_* flags
+ * @seq: the sequence number to send
+ *
+ * Return: 0 or a negative errno (the segment is then lost, which the
+ * retransmission timer repairs).
+ */
+int xtcp_transmit(struct sock *sk, u8 flags, u32 seq)
+{
+	struct sk_buff *skb;
+
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR,
+			GFP_ATOMIC);
+	if (!skb)
+		return -ENOBUFS;
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR);
+	return xtcp_transmit_skb(sk, skb, flags, seq);
+}
+
+/*
+ * Send queued segment @skb (its first transmission or a retransmission).
+ * The queue keeps the original; what goes out is a clone sharing its
+ * data, or a copy while an earlier clone is still on its way (the header
+ * goes in front of the shared data).
+ */
+static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct sk_buff *out;
+	u8 flags = TCPHDR_ACK;
+
+	if (skb_cloned(skb))
+		out = pskb_copy(skb, GFP_ATOMIC);
+	else
+		out = skb_clone(skb, GFP_ATOMIC);
+	if (!out)
+		return -ENOBUFS;
+	if (cb->fin)
+		flags |= TCPHDR_FIN;
+	if (skb->len && (cb->fin || skb_queue_is_last(&sk->sk_write_queue, skb)))
+		flags |= TCPHDR_PSH;
+	cb->when = jiffies;
+	return xtcp_transmit_skb(sk, out, flags, cb->seq);
+}
+
+/* Segments sent and not yet acknowledged, counted in MSS units. */
+static u32 xtcp_packets_in_flight(const struct xtcp_sock *xs)
+{
+	u32 bytes = xs->snd_nxt - xs->snd_una;
+
+	return DIV_ROUND_UP(bytes, max_t(u32, xs->mss_cache, 1));
+}
+
+/**
+ * xtcp_write_xmit() - send what the windows allow from the write queue
+ * @sk: the socket, owned by the caller
+ * @push: send a last short segment now (no more data is coming)
+ *
+ * A segment goes out when it fits in the peer's window and the
+ * congestion window has room. Nagle (RFC 896): a short segment waits
+ * while data is unacknowledged, unless TCP_NODELAY; TCP_CORK and
+ * MSG_MORE (@push false) hold short segments back. With data waiting and
+ * a zero window, the timer probes the window.
+ */
+void xtcp_write_xmit(struct sock *sk, bool push)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	while ((skb = xs->send_head)) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+		bool short_seg = skb->len < xs->mss_cache && !cb->fin;
+
+		if (skb->len &&
+		    after(cb->end_seq - cb->fin, xs->snd_una + xs->snd_wnd))
+			break;
+		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
+			break;
+		if (short_seg && skb_queue_is_last(&sk->sk_write_queue, skb)) {
+			if (!push || xs->cork)
+				break;
+			if (!xs->nodelay && xs->snd_nxt != xs->snd_una)
+				break;
+		}
+		if (xtcp_send_queued(sk, skb))
+			break;
+		xs->snd_nxt = cb->end_seq;
+		if (after(xs->snd_nxt, xs->snd_max))
+			xs->snd_max = xs->snd_nxt;
+		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+				NULL : skb->next;
+		if (!timer_pending(&xs->retrans_timer))
+			xtcp_reset_retrans_timer(sk);
+	}
+
+	/* Data waits behind a zero window: the timer probes it. */
+	if (xs->send_head && xs->snd_max == xs->snd_una &&
+	    !timer_pending(&xs->retrans_timer))
+		xtcp_reset_retrans_timer(sk);
+}
+
+/**
+ * xtcp_retransmit_head() - send the oldest unacknowledged segment again
+ * @sk: the socket, owned by the caller
+ */
+void xtcp_retransmit_head(struct sock *sk)
+{
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	if (!skb || skb == xtcp_sk(sk)->send_head)
+		return;
+	XTCP_SKB_CB(skb)->retrans = 1;
+	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	xtcp_send_queued(sk, skb);
+}
+
+/**
+ * xtcp_enter_loss() - a retransmission timeout: start again from snd_una
+ * @sk: the socket, owned by the caller
+ *
+ * RFC 5681: ssthresh becomes half the flight, cwnd one segment; every
+ * segment in flight is taken as lost and sent again as the window opens
+ * (go-back-N, without SACK scoreboard).
+ */
+void xtcp_enter_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	xs->snd_ssthresh = max_t(u32, xtcp_packets_in_flight(xs) / 2, 2);
+	xs->snd_cwnd = 1;
+	xs->cwnd_cnt = 0;
+	xs->in_recovery = false;
+	xs->dupacks = 0;
+	xs->high_seq = xs->snd_max;
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		if (skb == xs->send_head)
+			break;
+		XTCP_SKB_CB(skb)->retrans = 1;
+	}
+	xs->send_head = skb_peek(&sk->sk_write_queue);
+	xs->snd_nxt = xs->snd_una;
+}
+
+/**
+ * xtcp_queue_fin() - put a FIN at the end of the write queue
+ * @sk: the socket, owned by the caller
+ *
+ * On the last unsent segment if there is one, else on an empty segment
+ * of its own; it goes out after all queued data.
+ */
+void xtcp_queue_fin(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (xs->fin_queued)
+		return;
+	if (!skb || !xs->send_head) {
+		skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR,
+				sk->sk_allocation | __GFP_NOFAIL);
+		skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) +
+			    XTCP_MAX_HDR);
+		XTCP_SKB_CB(skb)->seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
+		XTCP_SKB_CB(skb)->retrans = 0;
+		XTCP_SKB_CB(skb)->fin = 0;
+		__skb_queue_tail(&sk->sk_write_queue, skb);
+		sk_wmem_queued_add(sk, skb->truesize);
+		if (!xs->send_head)
+			xs->send_head = skb;
+	}
+	XTCP_SKB_CB(skb)->fin = 1;
+	XTCP_SKB_CB(skb)->end_seq++;
+	xs->write_seq++;
+	xs->fin_queued = 1;
+	xtcp_write_xmit(sk, true);
+}
+
+/**
+ * xtcp_send_probe() - a zero-window probe
+ * @sk: the socket, owned by the caller
+ *
+ * An ACK with sequence snd_una - 1, which the peer must answer with its
+ * current window (as Linux's tcp_xmit_probe_skb()).
+ */
+void xtcp_send_probe(struct sock *sk)
+{
+	xtcp_transmit(sk, TCPHDR_ACK, xtcp_sk(sk)->snd_una - 1);
+}
+
+/**
+ * xtcp_purge_write_queue() - drop everything queued for sending
+ * @sk: the socket, owned by the caller
+ */
+void xtcp_purge_write_queue(struct sock *sk)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
+		sk_wmem_queued_add(sk, -skb->truesize);
+		kfree_skb(skb);
+	}
+	xtcp_sk(sk)->send_head = NULL;
 }
 
 /*
@@ -335,6 +577,11 @@ int xtcp_send_syn(struct sock *sk)
 
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss + 1;
+	xs->write_seq = xs->iss + 1;
+	xs->snd_max = xs->iss + 1;
+	xs->snd_cwnd = 10;			/* RFC 6928, as Linux */
+	xs->snd_ssthresh = INT_MAX;
+	xs->srtt_us = 0;
 	xs->rcv_nxt = 0;
 	xs->retransmits = 0;
 	xs->rto = HZ;

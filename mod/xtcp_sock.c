@@ -12,6 +12,8 @@
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
+#include <asm/ioctls.h>
+#include <linux/sockios.h>
 #include <linux/skbuff.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
@@ -29,6 +31,8 @@ static void xtcp_sock_destruct(struct sock *sk)
 
 	__skb_queue_purge(&sk->sk_receive_queue);
 	__skb_queue_purge(&sk->sk_error_queue);
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+	xtcp_purge_write_queue(sk);
 
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
 	WARN_ON_ONCE(refcount_read(&sk->sk_wmem_alloc) != 1 &&
@@ -65,54 +69,69 @@ void xtcp_done(struct sock *sk)
 		sk->sk_state_change(sk);
 }
 
-/* Our FIN goes out; the retransmission timer resends it until acked. */
-static void xtcp_send_fin(struct sock *sk, int next_state)
+/* Abort: a RST to the peer, the connection closed (ECONNRESET-free). */
+static void xtcp_abort(struct sock *sk)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
-	xtcp_set_state(sk, next_state);
-	xs->retransmits = 0;
-	xs->rto = HZ;
-	xtcp_transmit(sk, TCPHDR_FIN | TCPHDR_ACK, xs->snd_nxt);
-	xs->snd_nxt++;
-	xtcp_reset_retrans_timer(sk);
+	xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
+	xtcp_done(sk);
 }
 
 /**
  * xtcp_release() - close(): end the connection and drop the socket
  * @sock: the socket being closed
  *
- * In SYN-SENT nothing is sent (a late SYN-ACK then meets no xtcp socket
- * and Linux answers it with a RST). A synchronised connection sends its
- * FIN and finishes as an orphan, kept alive by the established table and
- * its timer. The bound port is given back at once: an orphan keeps only
- * its 4-tuple.
+ * As tcp_close(): in SYN-SENT nothing is sent (a late SYN-ACK then meets
+ * no xtcp socket and Linux answers it with a RST). Unread received data,
+ * or SO_LINGER with a zero timeout, aborts the connection with a RST.
+ * Otherwise a FIN is queued after the data not yet sent, and the socket
+ * finishes as an orphan, kept alive by the established table and its
+ * timers; with SO_LINGER, close() first waits up to the linger time for
+ * the FIN to be acknowledged. The bound port is given back at once: an
+ * orphan keeps only its 4-tuple.
  *
  * Return: 0.
  */
 static int xtcp_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	bool unread;
 
 	if (!sk)
 		return 0;
 
 	lock_sock(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	unread = !skb_queue_empty(&sk->sk_receive_queue);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
+
 	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		break;
 	case TCP_SYN_SENT:
 		xtcp_done(sk);
 		break;
-	case TCP_SYN_RECV:
-	case TCP_ESTABLISHED:
-		xtcp_send_fin(sk, TCP_FIN_WAIT1);
-		break;
-	case TCP_CLOSE_WAIT:
-		xtcp_send_fin(sk, TCP_LAST_ACK);
-		break;
+	default:
+		if (unread ||
+		    (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)) {
+			xtcp_abort(sk);
+			break;
+		}
+		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_SYN_RECV)) {
+			xtcp_set_state(sk, TCP_FIN_WAIT1);
+			xtcp_queue_fin(sk);
+		} else if (sk->sk_state == TCP_CLOSE_WAIT) {
+			xtcp_set_state(sk, TCP_LAST_ACK);
+			xtcp_queue_fin(sk);
+		}
+		if (sock_flag(sk, SOCK_LINGER))
+			sk_stream_wait_close(sk, sk->sk_lingertime);
 	}
-	sk->sk_shutdown = SHUTDOWN_MASK;
 	xtcp_put_port(sk);
 	sock_orphan(sk);
+	/* An orphan in FIN-WAIT-2 ends when its timer fires. */
+	if (sk->sk_state == TCP_FIN_WAIT2)
+		xtcp_reset_retrans_timer(sk);
 	release_sock(sk);
 
 	sock->sk = NULL;
@@ -304,7 +323,7 @@ failure:
  *
  * Return: 0.
  */
-static int xtcp_disconnect(struct sock *sk)
+int xtcp_disconnect(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -324,6 +343,10 @@ static int xtcp_disconnect(struct sock *sk)
 
 	xtcp_clear_timers(sk);
 	xtcp_set_state(sk, TCP_CLOSE);
+	__skb_queue_purge(&sk->sk_receive_queue);
+	__skb_queue_purge(&xs->ooo_queue);
+	xtcp_purge_write_queue(sk);
+	xs->fin_queued = 0;
 	sk->sk_shutdown = 0;
 	sock_reset_flag(sk, SOCK_DONE);
 	inet->inet_dport = 0;
@@ -470,26 +493,71 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 
 	/*
 	 * As tcp_poll(): a closed socket hangs up (and, never having
-	 * connected, is writable); a connection is writable once
-	 * synchronised, until shut down for sending.
+	 * connected, is writable); once synchronised, readable with data
+	 * queued or after the peer's FIN, writable with send buffer free
+	 * (and after shutdown(SHUT_WR), so that a writer meets EPIPE).
 	 */
 	if (sk->sk_shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
 		mask |= EPOLLHUP;
 	if (sk->sk_shutdown & RCV_SHUTDOWN)
 		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV &&
-	    !(sk->sk_shutdown & SEND_SHUTDOWN))
-		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (state != TCP_SYN_SENT && state != TCP_SYN_RECV) {
+		if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+			mask |= EPOLLIN | EPOLLRDNORM;
+		if (sk->sk_shutdown & SEND_SHUTDOWN) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else if (xtcp_stream_writeable(sk)) {
+			mask |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+			/*
+			 * Order the flag before the second look: an ACK
+			 * freeing space tests the flag after it frees.
+			 */
+			smp_mb__after_atomic();
+			if (xtcp_stream_writeable(sk))
+				mask |= EPOLLOUT | EPOLLWRNORM;
+		}
+	}
 	if (READ_ONCE(sk->sk_err) ||
 	    !skb_queue_empty_lockless(&sk->sk_error_queue))
 		mask |= EPOLLERR;
 	return mask;
 }
 
+/*
+ * SIOCINQ: bytes readable; SIOCOUTQ: bytes not yet acknowledged;
+ * SIOCOUTQNSD: bytes not yet sent. Device ioctls (SIOCGIFADDR, ...) go
+ * on to the generic handler.
+ */
 static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
-	/* Device ioctls (SIOCGIFADDR, ...) go on to the generic handler. */
-	return -ENOIOCTLCMD;
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int answ;
+
+	switch (cmd) {
+	case SIOCINQ:
+		lock_sock(sk);
+		answ = xs->rcv_nxt - xs->copied_seq;
+		if (sock_flag(sk, SOCK_DONE) && answ)
+			answ--;			/* the FIN */
+		if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_CLOSE)
+			answ = skb_queue_empty(&sk->sk_receive_queue) ? 0 : answ;
+		release_sock(sk);
+		break;
+	case SIOCOUTQ:
+		answ = sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_SYN_SENT ?
+		       0 : READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_una);
+		break;
+	case SIOCOUTQNSD:
+		answ = sk->sk_state == TCP_CLOSE || sk->sk_state == TCP_SYN_SENT ?
+		       0 : READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(answ, (int __user *)arg);
 }
 
 /*
@@ -542,6 +610,16 @@ static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		else
 			xtcp_sk(sk)->user_mss = val;
 		break;
+	case TCP_NODELAY:
+		xtcp_sk(sk)->nodelay = !!val;
+		if (val && sk->sk_state != TCP_CLOSE)
+			xtcp_write_xmit(sk, true);
+		break;
+	case TCP_CORK:
+		xtcp_sk(sk)->cork = !!val;
+		if (!val && sk->sk_state != TCP_CLOSE)
+			xtcp_write_xmit(sk, true);
+		break;
 	default:
 		err = -ENOPROTOOPT;
 	}
@@ -567,6 +645,12 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		      xs->mss_cache : xs->user_mss;
 		if (!val)
 			val = TCP_MSS_DEFAULT;
+		break;
+	case TCP_NODELAY:
+		val = xs->nodelay;
+		break;
+	case TCP_CORK:
+		val = xs->cork;
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -615,11 +699,11 @@ static const struct proto_ops xtcp_stream_ops = {
 	.poll		= xtcp_poll,
 	.ioctl		= xtcp_ioctl,
 	.listen		= sock_no_listen,
-	.shutdown	= sock_no_shutdown,
+	.shutdown	= xtcp_shutdown,
 	.setsockopt	= xtcp_setsockopt,
 	.getsockopt	= xtcp_getsockopt,
-	.sendmsg	= sock_no_sendmsg,
-	.recvmsg	= sock_no_recvmsg,
+	.sendmsg	= xtcp_sendmsg,
+	.recvmsg	= xtcp_recvmsg,
 	.mmap		= sock_no_mmap,
 	.sendpage	= sock_no_sendpage,
 };
@@ -645,6 +729,9 @@ static void xtcp_init_sock(struct sock *sk)
 	sk->sk_protocol = IPPROTO_TCP;
 	sk->sk_destruct = xtcp_sock_destruct;
 	sk->sk_backlog_rcv = xtcp_do_rcv;
+	sk->sk_write_space = xtcp_write_space;
+	skb_queue_head_init(&xtcp_sk(sk)->ooo_queue);
+	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
 	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	sk->sk_state = TCP_CLOSE;

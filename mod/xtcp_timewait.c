@@ -62,7 +62,7 @@ void xtcp_time_wait(struct sock *sk)
 		tw->hnode.kind = XTCP_HNODE_TW;
 		INIT_HLIST_NODE(&tw->hnode.node);
 		refcount_set(&tw->refcnt, 2);	/* the table, the timer */
-		tw->snd_nxt = xs->snd_nxt;
+		tw->snd_nxt = xs->snd_max;
 		tw->rcv_nxt = xs->rcv_nxt;
 		tw->window = min_t(u32, xs->rcv_wnd >> xs->rcv_wscale, U16_MAX);
 		tw->tstamp_ok = xs->tstamp_ok;

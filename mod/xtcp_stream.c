@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xtcp: the byte stream as the user sees it: sendmsg(), recvmsg(),
+ * shutdown(), and the wake-ups between them and the protocol.
+ *
+ * Sent bytes are copied into MSS-sized skbs on sk_write_queue, bounded
+ * by SO_SNDBUF (sk_wmem_queued), and stay there until acknowledged;
+ * xs->send_head marks the first one not sent yet. Received in-order
+ * segments wait on sk_receive_queue, charged to SO_RCVBUF
+ * (sk_rmem_alloc), until recvmsg() copies them; xs->copied_seq is the
+ * next byte to copy.
+ */
+#include <linux/sched/signal.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "xtcp.h"
+
+/* Free space in the send buffer wakes writers once a third is free. */
+bool xtcp_stream_writeable(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_sndbuf) - READ_ONCE(sk->sk_wmem_queued) >=
+	       READ_ONCE(sk->sk_wmem_queued) / 2;
+}
+
+/**
+ * xtcp_write_space() - sk_write_space: ACKs freed send buffer
+ * @sk: the socket
+ */
+void xtcp_write_space(struct sock *sk)
+{
+	struct socket *sock = sk->sk_socket;
+	struct socket_wq *wq;
+
+	if (!sock || !xtcp_stream_writeable(sk))
+		return;
+	clear_bit(SOCK_NOSPACE, &sock->flags);
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, EPOLLOUT | EPOLLWRNORM |
+					   EPOLLWRBAND);
+	if (wq && wq->fasync_list && !(sk->sk_shutdown & SEND_SHUTDOWN))
+		sock_wake_async(wq, SOCK_WAKE_SPACE, POLL_OUT);
+	rcu_read_unlock();
+}
+
+/* The tail skb if more bytes may still be appended to it. */
+static struct sk_buff *xtcp_tail_for_append(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+
+	if (!skb || !xs->send_head || XTCP_SKB_CB(skb)->fin ||
+	    skb->len >= xs->mss_cache || skb_cloned(skb))
+		return NULL;
+	/* Only a segment not sent yet may grow. */
+	if (before(XTCP_SKB_CB(skb)->seq, XTCP_SKB_CB(xs->send_head)->seq))
+		return NULL;
+	return skb;
+}
+
+static struct sk_buff *xtcp_new_skb(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned int head = MAX_HEADER + sizeof(struct iphdr) +
+			    sizeof(struct tcphdr) + MAX_TCP_OPTION_SPACE;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(head + xs->mss_cache, sk->sk_allocation);
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, head);
+	memset(XTCP_SKB_CB(skb), 0, sizeof(struct xtcp_skb_cb));
+	XTCP_SKB_CB(skb)->seq = xs->write_seq;
+	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
+	__skb_queue_tail(&sk->sk_write_queue, skb);
+	sk_wmem_queued_add(sk, skb->truesize);
+	if (!xs->send_head)
+		xs->send_head = skb;
+	return skb;
+}
+
+/**
+ * xtcp_sendmsg() - send(), write(): queue bytes and send what may go
+ * @sock: the socket
+ * @msg: the data and flags (MSG_DONTWAIT, MSG_MORE, MSG_NOSIGNAL)
+ * @size: bytes
+ *
+ * Waits for the connection to finish (sk_stream_wait_connect()) and for
+ * send buffer (sk_stream_wait_memory(), honouring SO_SNDTIMEO). After
+ * shutdown(SHUT_WR), a reset or an error: EPIPE and SIGPIPE (unless
+ * MSG_NOSIGNAL), or the pending error, as Linux.
+ *
+ * Return: bytes queued, or a negative errno if none were.
+ */
+int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int flags = msg->msg_flags, err = 0;
+	size_t copied = 0;
+	long timeo;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, flags & MSG_DONTWAIT);
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT))) {
+		err = sk_stream_wait_connect(sk, &timeo);
+		if (err)
+			goto error;
+	}
+
+	while (msg_data_left(msg)) {
+		struct sk_buff *skb;
+		size_t copy;
+
+		err = -EPIPE;
+		if (sk->sk_err || (sk->sk_shutdown & SEND_SHUTDOWN))
+			goto error;
+
+		skb = xtcp_tail_for_append(sk);
+		if (!skb) {
+			if (READ_ONCE(sk->sk_wmem_queued) >=
+			    READ_ONCE(sk->sk_sndbuf))
+				goto wait_for_space;
+			skb = xtcp_new_skb(sk);
+			if (!skb)
+				goto wait_for_space;
+		}
+
+		copy = min_t(size_t, msg_data_left(msg),
+			     xs->mss_cache - skb->len);
+		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
+		    copy) {
+			skb_trim(skb, skb->len - copy);
+			err = -EFAULT;
+			goto error;
+		}
+		XTCP_SKB_CB(skb)->end_seq += copy;
+		xs->write_seq += copy;
+		copied += copy;
+		continue;
+
+wait_for_space:
+		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		xtcp_write_xmit(sk, true);
+		err = sk_stream_wait_memory(sk, &timeo);
+		if (err)
+			goto error;
+	}
+
+	xtcp_write_xmit(sk, !(flags & MSG_MORE));
+	release_sock(sk);
+	return copied;
+
+error:
+	if (copied) {
+		xtcp_write_xmit(sk, !(flags & MSG_MORE));
+		release_sock(sk);
+		return copied;
+	}
+	err = sk_stream_error(sk, flags, err);
+	release_sock(sk);
+	return err;
+}
+
+/**
+ * xtcp_cleanup_rbuf() - after reading: advertise a window that opened
+ * @sk: the socket, owned by the caller
+ *
+ * An ACK goes out when reading freed room for two more segments than the
+ * window last advertised, or reopened a window that was nearly closed.
+ */
+void xtcp_cleanup_rbuf(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
+	u32 cur = xs->rcv_adv - xs->rcv_nxt;
+	u32 now = free > 0 ? free / 2 : 0;
+
+	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+				     TCPF_FIN_WAIT2)))
+		return;
+	if (now >= cur + 2 * xs->mss_cache ||
+	    (cur < xs->mss_cache && now >= xs->mss_cache))
+		xtcp_send_ack(sk, TCPHDR_ACK);
+}
+
+/**
+ * xtcp_recvmsg() - recv(), read(): copy received bytes
+ * @sock: the socket
+ * @msg: where to and flags (MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT)
+ * @len: at most this many bytes
+ * @flags: the call's flags
+ *
+ * Blocks (SO_RCVTIMEO) until SO_RCVLOWAT bytes (all @len with
+ * MSG_WAITALL) are there, the peer's FIN (0, end of stream), an error, or
+ * a signal, as tcp_recvmsg() does.
+ *
+ * Return: bytes copied, 0 at end of stream, or a negative errno.
+ */
+int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
+		 int flags)
+{
+	struct sock *sk = sock->sk;
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 peek_seq, *seq;
+	int copied = 0, target;
+	long timeo;
+
+	if (flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (flags & MSG_ERRQUEUE)
+		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
+
+	lock_sock(sk);
+	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV ||
+	    (sk->sk_state == TCP_CLOSE && !sock_flag(sk, SOCK_DONE) &&
+	     skb_queue_empty(&sk->sk_receive_queue) && !sk->sk_err)) {
+		release_sock(sk);
+		return -ENOTCONN;
+	}
+
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
+	peek_seq = xs->copied_seq;
+	seq = (flags & MSG_PEEK) ? &peek_seq : &xs->copied_seq;
+
+	while (len > 0) {
+		struct sk_buff *skb, *last = NULL;
+		bool found = false;
+
+		skb_queue_walk(&sk->sk_receive_queue, skb) {
+			u32 offset = *seq - XTCP_SKB_CB(skb)->seq;
+			size_t chunk;
+
+			last = skb;
+			if (offset >= skb->len)
+				continue;
+			found = true;
+			chunk = min_t(size_t, skb->len - offset, len);
+			if (skb_copy_datagram_msg(skb, offset, msg, chunk)) {
+				if (!copied)
+					copied = -EFAULT;
+				goto out;
+			}
+			*seq += chunk;
+			copied += chunk;
+			len -= chunk;
+			break;
+		}
+		if (found) {
+			/* Free what is fully read (never on MSG_PEEK). */
+			while (!(flags & MSG_PEEK) &&
+			       (skb = skb_peek(&sk->sk_receive_queue)) &&
+			       !before(xs->copied_seq,
+				       XTCP_SKB_CB(skb)->seq + skb->len)) {
+				__skb_unlink(skb, &sk->sk_receive_queue);
+				__kfree_skb(skb);
+			}
+			continue;
+		}
+
+		if (copied >= target)
+			break;
+		if (copied) {
+			if (sk->sk_err || sk->sk_state == TCP_CLOSE ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN) || !timeo ||
+			    signal_pending(current))
+				break;
+		} else {
+			if (sock_flag(sk, SOCK_DONE) ||
+			    (sk->sk_shutdown & RCV_SHUTDOWN))
+				break;
+			if (sk->sk_err) {
+				copied = sock_error(sk);
+				break;
+			}
+			if (sk->sk_state == TCP_CLOSE) {
+				copied = -ENOTCONN;
+				break;
+			}
+			if (!timeo) {
+				copied = -EAGAIN;
+				break;
+			}
+			if (signal_pending(current)) {
+				copied = sock_intr_errno(timeo);
+				break;
+			}
+		}
+		if (!(flags & MSG_PEEK))
+			xtcp_cleanup_rbuf(sk);
+		sk_wait_data(sk, &timeo, last);
+	}
+out:
+	if (!(flags & MSG_PEEK) && copied > 0)
+		xtcp_cleanup_rbuf(sk);
+	release_sock(sk);
+	return copied;
+}
+
+/**
+ * xtcp_shutdown() - shutdown()
+ * @sock: the socket
+ * @how: SHUT_RD, SHUT_WR or SHUT_RDWR
+ *
+ * As inet_shutdown() with tcp_shutdown(): SHUT_WR queues a FIN after the
+ * data (FIN-WAIT-1, or LAST-ACK from CLOSE-WAIT); SHUT_RD makes recv()
+ * return 0 and leaves the peer uninformed; in SYN-SENT the attempt is
+ * abandoned; on a closed socket ENOTCONN (the flags are still set and
+ * poll() woken, as Linux does).
+ *
+ * Return: 0 or a negative errno.
+ */
+int xtcp_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	int err = 0;
+
+	how++;		/* SHUT_RD 0 -> RCV_SHUTDOWN 1, ... */
+	if ((how & ~SHUTDOWN_MASK) || !how)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (sock->state == SS_CONNECTING) {
+		if ((1 << sk->sk_state) &
+		    (TCPF_SYN_SENT | TCPF_SYN_RECV | TCPF_CLOSE))
+			sock->state = SS_DISCONNECTING;
+		else
+			sock->state = SS_CONNECTED;
+	}
+
+	switch (sk->sk_state) {
+	case TCP_CLOSE:
+		err = -ENOTCONN;
+		fallthrough;	/* as inet_shutdown(): wake poll() anyway */
+	default:
+		sk->sk_shutdown |= how;
+		if (!(how & SEND_SHUTDOWN))
+			break;
+		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_SYN_RECV)) {
+			xtcp_set_state(sk, TCP_FIN_WAIT1);
+			xtcp_queue_fin(sk);
+		} else if (sk->sk_state == TCP_CLOSE_WAIT) {
+			xtcp_set_state(sk, TCP_LAST_ACK);
+			xtcp_queue_fin(sk);
+		}
+		break;
+	case TCP_SYN_SENT:
+		err = xtcp_disconnect(sk);
+		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;
+		break;
+	}
+	sk->sk_state_change(sk);
+	release_sock(sk);
+	return err;
+}
