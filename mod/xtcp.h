@@ -100,6 +100,7 @@ struct xtcp_net {
 	int			sysctl_tw_reuse;
 	int			sysctl_tw_reuse_delay;	/* ms */
 	int			sysctl_tw_timeout;	/* s */
+	int			sysctl_fin_timeout;	/* s */
 	int			sysctl_syn_retries;
 	int			sysctl_timestamps;
 	int			sysctl_sack;
@@ -261,6 +262,11 @@ struct xtcp_tw {
  * @cork: TCP_CORK
  * @fin_queued: a FIN is in the write queue (shutdown or close)
  * @probes: zero-window probes sent without the window opening
+ * @highest_sack: highest sequence the peer has SACKed (valid while in
+ *	flight data has SACKed segments)
+ * @rexmit_high: in recovery, holes below this have been retransmitted
+ * @last_ooo_seq: sequence of the latest out-of-order arrival (its SACK
+ *	block goes first, RFC 2018)
  */
 struct xtcp_sock {
 	struct inet_sock		inet;
@@ -319,6 +325,9 @@ struct xtcp_sock {
 					cork:1,
 					fin_queued:1;
 	u8				probes;
+	u32				highest_sack;
+	u32				rexmit_high;
+	u32				last_ooo_seq;
 };
 
 /**
@@ -328,13 +337,15 @@ struct xtcp_sock {
  * @when: jiffies of the last transmission (RTT samples, Karn)
  * @fin: carries the FIN
  * @retrans: has been retransmitted (no RTT sample from it)
+ * @sacked: the peer has it (SACK); not sent again
  */
 struct xtcp_skb_cb {
 	u32	seq;
 	u32	end_seq;
 	unsigned long when;
 	u8	fin:1,
-		retrans:1;
+		retrans:1,
+		sacked:1;
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
@@ -386,6 +397,7 @@ int xtcp_retransmit_syn(struct sock *sk);
 int xtcp_send_ack(struct sock *sk, u8 flags);
 void xtcp_write_xmit(struct sock *sk, bool push);
 void xtcp_retransmit_head(struct sock *sk);
+bool xtcp_retransmit_hole(struct sock *sk);
 void xtcp_enter_loss(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);

@@ -31,6 +31,8 @@
  * @saw_tstamp: timestamp option present
  * @tsval: its TSval
  * @tsecr: its TSecr
+ * @num_sacks: SACK blocks present (at most 4)
+ * @sacks: the blocks, [start, end) in host order
  */
 struct xtcp_rx_opts {
 	u16	mss;
@@ -40,6 +42,8 @@ struct xtcp_rx_opts {
 	bool	saw_tstamp;
 	u32	tsval;
 	u32	tsecr;
+	u8	num_sacks;
+	u32	sacks[4][2];
 };
 
 /*
@@ -86,6 +90,20 @@ static void xtcp_parse_options(const struct tcphdr *th,
 				o->saw_tstamp = true;
 				o->tsval = get_unaligned_be32(p);
 				o->tsecr = get_unaligned_be32(p + 4);
+			}
+			break;
+		case TCPOPT_SACK:
+			if (th->syn || size < TCPOLEN_SACK_BASE +
+					    TCPOLEN_SACK_PERBLOCK ||
+			    (size - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK)
+				break;
+			for (o->num_sacks = 0;
+			     o->num_sacks < (size - 2) / 8 && o->num_sacks < 4;
+			     o->num_sacks++) {
+				o->sacks[o->num_sacks][0] =
+					get_unaligned_be32(p + 8 * o->num_sacks);
+				o->sacks[o->num_sacks][1] =
+					get_unaligned_be32(p + 8 * o->num_sacks + 4);
 			}
 			break;
 		}
@@ -255,6 +273,35 @@ static void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
 	}
 }
 
+/*
+ * Mark the segments the peer's SACK blocks cover. Blocks outside
+ * (snd_una, snd_max] are ignored (RFC 2883 D-SACKs and bogus ones).
+ */
+static void xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+	int i;
+
+	for (i = 0; i < o->num_sacks; i++) {
+		u32 start = o->sacks[i][0], end = o->sacks[i][1];
+
+		if (!after(start, xs->snd_una) || after(end, xs->snd_max) ||
+		    !after(end, start))
+			continue;
+		skb_queue_walk(&sk->sk_write_queue, skb) {
+			struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+			if (!before(cb->seq, end))
+				break;
+			if (!before(cb->seq, start) && !after(cb->end_seq, end))
+				cb->sacked = 1;
+		}
+		if (after(end, xs->highest_sack))
+			xs->highest_sack = end;
+	}
+}
+
 /* Three duplicate ACKs start fast retransmit and recovery (RFC 6582). */
 static void xtcp_dupack(struct sock *sk)
 {
@@ -263,6 +310,9 @@ static void xtcp_dupack(struct sock *sk)
 
 	if (xs->in_recovery) {
 		xs->snd_cwnd++;			/* inflation */
+		/* With SACK, every duplicate ACK may free the next hole. */
+		if (xs->sack_ok)
+			xtcp_retransmit_hole(sk);
 		return;
 	}
 	if (++xs->dupacks < 3)
@@ -271,8 +321,10 @@ static void xtcp_dupack(struct sock *sk)
 	xs->snd_cwnd = xs->snd_ssthresh + 3;
 	xs->high_seq = xs->snd_max;
 	xs->in_recovery = true;
+	xs->rexmit_high = xs->snd_una;
 	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
-	xtcp_retransmit_head(sk);
+	if (!xs->sack_ok || !xtcp_retransmit_hole(sk))
+		xtcp_retransmit_head(sk);
 }
 
 /* Free what @ack covers from the write queue; an RTT sample if clean. */
@@ -370,6 +422,8 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	}
 	if (before(ack, xs->snd_una))
 		return true;
+	if (xs->sack_ok && o->num_sacks)
+		xtcp_sacktag(sk, o);
 
 	/* RFC 9293 3.10.7.4: only newer segments update the window. */
 	if (after(ack, xs->snd_una) || after(seq, xs->snd_wl1) ||
@@ -408,7 +462,10 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 			xs->snd_cwnd -= min(xs->snd_cwnd - 1,
 					    DIV_ROUND_UP(acked, xs->mss_cache));
 			xs->snd_cwnd++;
-			xtcp_retransmit_head(sk);
+			if (before(xs->rexmit_high, xs->snd_una))
+				xs->rexmit_high = xs->snd_una;
+			if (!xs->sack_ok || !xtcp_retransmit_hole(sk))
+				xtcp_retransmit_head(sk);
 		}
 	} else {
 		xs->dupacks = 0;
@@ -515,6 +572,7 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	if (after(seq, xs->rcv_nxt)) {
 		/* Out of order: keep it sorted by sequence, ACK at once. */
 		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
+		xs->last_ooo_seq = seq;
 		skb_queue_reverse_walk(&xs->ooo_queue, o) {
 			if (!after(XTCP_SKB_CB(o)->seq, seq))
 				break;

@@ -38,6 +38,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->sysctl_tw_reuse = 2;
 	xn->sysctl_tw_reuse_delay = 1000;
 	xn->sysctl_tw_timeout = 60;
+	xn->sysctl_fin_timeout = 60;
 	xn->sysctl_syn_retries = 6;
 	xn->sysctl_timestamps = 1;
 	xn->sysctl_sack = 1;

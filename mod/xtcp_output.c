@@ -105,8 +105,43 @@ static u16 xtcp_window_field(struct sock *sk, bool syn)
  * our SYN reads like a capture of Linux's: MSS, SACK-permitted folded
  * into the timestamp word, NOP + window scale.
  */
+/*
+ * SACK blocks (RFC 2018) describing the out-of-order queue: contiguous
+ * runs merged, the run holding the latest arrival first, at most @max.
+ * Returns the number written to @blk as [start, end) pairs.
+ */
+static int xtcp_sack_blocks(const struct xtcp_sock *xs, u32 blk[][2], int max)
+{
+	struct sk_buff *skb;
+	int n = 0, i;
+
+	skb_queue_walk(&xs->ooo_queue, skb) {
+		u32 s = XTCP_SKB_CB(skb)->seq, e = XTCP_SKB_CB(skb)->end_seq;
+
+		if (n && !after(s, blk[n - 1][1])) {
+			if (after(e, blk[n - 1][1]))
+				blk[n - 1][1] = e;
+			continue;
+		}
+		if (n == 4)
+			break;
+		blk[n][0] = s;
+		blk[n][1] = e;
+		n++;
+	}
+	for (i = 1; i < n; i++) {
+		if (!before(xs->last_ooo_seq, blk[i][0]) &&
+		    before(xs->last_ooo_seq, blk[i][1])) {
+			swap(blk[0][0], blk[i][0]);
+			swap(blk[0][1], blk[i][1]);
+			break;
+		}
+	}
+	return min(n, max);
+}
+
 static unsigned int xtcp_write_options(const struct xtcp_sock *xs,
-				       __be32 *ptr, bool syn)
+				       __be32 *ptr, bool syn, bool sack)
 {
 	__be32 *start = ptr;
 
@@ -132,6 +167,18 @@ static unsigned int xtcp_write_options(const struct xtcp_sock *xs,
 	if (syn && xs->wscale_ok)
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
 			       (TCPOLEN_WINDOW << 8) | xs->rcv_wscale);
+	if (sack && !syn && xs->sack_ok && !skb_queue_empty(&xs->ooo_queue)) {
+		u32 blk[4][2];
+		int n = xtcp_sack_blocks(xs, blk, xs->tstamp_ok ? 3 : 4), i;
+
+		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
+			       (TCPOPT_SACK << 8) |
+			       (TCPOLEN_SACK_BASE + n * TCPOLEN_SACK_PERBLOCK));
+		for (i = 0; i < n; i++) {
+			*ptr++ = htonl(blk[i][0]);
+			*ptr++ = htonl(blk[i][1]);
+		}
+	}
 	return (ptr - start) * 4;
 }
 
@@ -271,7 +318,12 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		return PTR_ERR(rt);
 	}
 
-	optlen = xtcp_write_options(xs, opts, syn);
+	/*
+	 * SACK blocks ride on ACKs; on a data segment only if they fit in
+	 * what the MSS budget left (the send MSS counts timestamps only).
+	 */
+	optlen = xtcp_write_options(xs, opts, syn,
+				    skb->len + 4 + 8 * 3 <= xs->mss_cache);
 	th = skb_push(skb, sizeof(*th) + optlen);
 	skb_reset_transport_header(skb);
 	memset(th, 0, sizeof(*th));
@@ -385,6 +437,14 @@ void xtcp_write_xmit(struct sock *sk, bool push)
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 		bool short_seg = skb->len < xs->mss_cache && !cb->fin;
 
+		if (cb->sacked) {
+			/* The peer has it: step over without sending. */
+			xs->snd_nxt = cb->end_seq;
+			xs->send_head = skb_queue_is_last(&sk->sk_write_queue,
+							  skb) ? NULL : skb->next;
+			continue;
+		}
+
 		if (skb->len &&
 		    after(cb->end_seq - cb->fin, xs->snd_una + xs->snd_wnd))
 			break;
@@ -429,6 +489,38 @@ void xtcp_retransmit_head(struct sock *sk)
 }
 
 /**
+ * xtcp_retransmit_hole() - SACK recovery: resend the next lost segment
+ * @sk: the socket, owned by the caller
+ *
+ * The first segment at or after rexmit_high that the peer has not
+ * SACKed and that lies below the highest SACKed sequence (so later data
+ * got through: RFC 6675's loss test, simplified) goes out again.
+ *
+ * Return: true if one was sent.
+ */
+bool xtcp_retransmit_hole(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb) {
+		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+
+		if (!before(cb->seq, xs->highest_sack) ||
+		    !before(cb->seq, xs->snd_max))
+			break;
+		if (cb->sacked || before(cb->seq, xs->rexmit_high))
+			continue;
+		cb->retrans = 1;
+		xs->rexmit_high = cb->end_seq;
+		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+		xtcp_send_queued(sk, skb);
+		return true;
+	}
+	return false;
+}
+
+/**
  * xtcp_enter_loss() - a retransmission timeout: start again from snd_una
  * @sk: the socket, owned by the caller
  *
@@ -448,7 +540,7 @@ void xtcp_enter_loss(struct sock *sk)
 	xs->dupacks = 0;
 	xs->high_seq = xs->snd_max;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
-		if (skb == xs->send_head)
+		if (!before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
 			break;
 		XTCP_SKB_CB(skb)->retrans = 1;
 	}

@@ -18,6 +18,7 @@
 
 static int xtcp_tw_reuse_delay_max = 60000;
 static int xtcp_tw_timeout_max = 600;
+static int xtcp_fin_timeout_max = 3600;
 static int xtcp_syn_retries_max = 127;	/* MAX_TCP_SYNCNT */
 static int xtcp_port_min[] = { 1, 1 };
 static int xtcp_port_max[] = { 65535, 65535 };
@@ -140,6 +141,15 @@ static struct ctl_table xtcp_sysctl_template[] = {
 		.proc_handler	= xtcp_proc_int,
 		.extra1		= SYSCTL_ONE,
 		.extra2		= &xtcp_tw_timeout_max,
+	},
+	{
+		.procname	= "fin_timeout",
+		.data		= XTCP_OFF(sysctl_fin_timeout),
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= xtcp_proc_int,
+		.extra1		= SYSCTL_ONE,
+		.extra2		= &xtcp_fin_timeout_max,
 	},
 	{
 		.procname	= "ip_local_port_range",

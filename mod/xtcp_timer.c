@@ -15,7 +15,8 @@
  * backing off, 15 times (Linux's tcp_retries2; 8 for an orphan, as
  * tcp_orphan_retries' default) before ETIMEDOUT. With data queued
  * behind a zero window it sends window probes instead. An orphan in
- * FIN-WAIT-2 is closed when it fires.
+ * FIN-WAIT-2 is closed when it fires, net.xtcp.fin_timeout after
+ * entering that state.
  *
  * The delayed-ACK timer sends an ACK owed for at most 40 ms (Linux's
  * TCP_DELACK_MIN).
@@ -28,21 +29,21 @@
 #define XTCP_RTO_MAX		(120 * HZ)
 #define XTCP_RETRIES		15
 #define XTCP_ORPHAN_RETRIES	8
-#define XTCP_FIN_WAIT2_TIMEOUT	(60 * HZ)
 #define XTCP_DELACK		(HZ / 25)
 
 /**
  * xtcp_reset_retrans_timer() - (re)arm the retransmission timer
  * @sk: the socket, owned by the caller
  *
- * An orphan in FIN-WAIT-2 waits XTCP_FIN_WAIT2_TIMEOUT; everything else
+ * An orphan in FIN-WAIT-2 waits net.xtcp.fin_timeout; everything else
  * waits the current RTO.
  */
 void xtcp_reset_retrans_timer(struct sock *sk)
 {
+	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long when = sk->sk_state == TCP_FIN_WAIT2 ?
-			     XTCP_FIN_WAIT2_TIMEOUT : xs->rto;
+			     READ_ONCE(xn->sysctl_fin_timeout) * HZ : xs->rto;
 
 	sk_reset_timer(sk, &xs->retrans_timer, jiffies + when);
 }

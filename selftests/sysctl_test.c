@@ -45,6 +45,13 @@ FIXTURE_VARIANT_ADD(sysctl, tw_timeout) {
 	.bad = { "0", "601", "-1", "abc", "\n" },
 };
 
+FIXTURE_VARIANT_ADD(sysctl, fin_timeout) {
+	.name = "fin_timeout",
+	.def = "60",
+	.good = { "1", "3600", "30" },
+	.bad = { "0", "3601", "-1", "abc", "\n" },
+};
+
 FIXTURE_VARIANT_ADD(sysctl, ip_local_port_range) {
 	.name = "ip_local_port_range",
 	.def = "61000 65535",
