@@ -650,7 +650,7 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 	u32 seq = ntohl(th->seq);
 	u32 len = skb->len - th->doff * 4;
 	struct xtcp_rx_opts o = {};
-	bool gone = false;
+	bool gone = false, queued = false;
 
 	xtcp_parse_options(th, &o);
 	if (xs->tstamp_ok && o.saw_tstamp && !th->rst &&
@@ -694,19 +694,20 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
 		/* Data after close() (or SHUT_RD) on a closing socket: reset. */
-		if ((sk->sk_shutdown & RCV_SHUTDOWN) && sk->sk_state != TCP_ESTABLISHED &&
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
+		    sk->sk_state != TCP_ESTABLISHED &&
 		    len && after(seq + len, xs->rcv_nxt)) {
 			xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
 			xtcp_done(sk);
 			return false;
 		}
-		if (xtcp_data_queue(sk, skb, th, &gone))
-			return true;
+		queued = xtcp_data_queue(sk, skb, th, &gone);
 		break;
 	}
+	/* The ACK may have opened the window or cwnd: send what waits. */
 	if (!gone)
 		xtcp_write_xmit(sk, true);
-	return false;
+	return queued;
 }
 
 /**
