@@ -429,6 +429,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size);
 int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		 int flags);
 int xtcp_shutdown(struct socket *sock, int how);
+void xtcp_close_send(struct sock *sk);
 void xtcp_write_space(struct sock *sk);
 bool xtcp_stream_writeable(const struct sock *sk);
 void xtcp_cleanup_rbuf(struct sock *sk);

@@ -117,13 +117,7 @@ static int xtcp_release(struct socket *sock)
 			xtcp_abort(sk);
 			break;
 		}
-		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_SYN_RECV)) {
-			xtcp_set_state(sk, TCP_FIN_WAIT1);
-			xtcp_queue_fin(sk);
-		} else if (sk->sk_state == TCP_CLOSE_WAIT) {
-			xtcp_set_state(sk, TCP_LAST_ACK);
-			xtcp_queue_fin(sk);
-		}
+		xtcp_close_send(sk);
 		if (sock_flag(sk, SOCK_LINGER))
 			sk_stream_wait_close(sk, sk->sk_lingertime);
 	}

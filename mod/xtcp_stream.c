@@ -301,6 +301,26 @@ out:
 }
 
 /**
+ * xtcp_close_send() - our side is done sending: FIN after the data
+ * @sk: the socket, owned by the caller
+ *
+ * ESTABLISHED and SYN-RECEIVED go to FIN-WAIT-1, CLOSE-WAIT to LAST-ACK,
+ * and the FIN is queued behind any unsent data (tcp_close_state() with
+ * tcp_send_fin()). Other states have sent their FIN already, or have
+ * nothing to close.
+ */
+void xtcp_close_send(struct sock *sk)
+{
+	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_SYN_RECV))
+		xtcp_set_state(sk, TCP_FIN_WAIT1);
+	else if (sk->sk_state == TCP_CLOSE_WAIT)
+		xtcp_set_state(sk, TCP_LAST_ACK);
+	else
+		return;
+	xtcp_queue_fin(sk);
+}
+
+/**
  * xtcp_shutdown() - shutdown()
  * @sock: the socket
  * @how: SHUT_RD, SHUT_WR or SHUT_RDWR
@@ -337,15 +357,8 @@ int xtcp_shutdown(struct socket *sock, int how)
 		fallthrough;	/* as inet_shutdown(): wake poll() anyway */
 	default:
 		sk->sk_shutdown |= how;
-		if (!(how & SEND_SHUTDOWN))
-			break;
-		if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_SYN_RECV)) {
-			xtcp_set_state(sk, TCP_FIN_WAIT1);
-			xtcp_queue_fin(sk);
-		} else if (sk->sk_state == TCP_CLOSE_WAIT) {
-			xtcp_set_state(sk, TCP_LAST_ACK);
-			xtcp_queue_fin(sk);
-		}
+		if (how & SEND_SHUTDOWN)
+			xtcp_close_send(sk);
 		break;
 	case TCP_SYN_SENT:
 		err = xtcp_disconnect(sk);
