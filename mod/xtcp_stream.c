@@ -195,7 +195,8 @@ void xtcp_cleanup_rbuf(struct sock *sk)
  *
  * Blocks (SO_RCVTIMEO) until SO_RCVLOWAT bytes (all @len with
  * MSG_WAITALL) are there, the peer's FIN (0, end of stream), an error, or
- * a signal, as tcp_recvmsg() does.
+ * a signal, as tcp_recvmsg() does; a socket that never connected gives
+ * ENOTCONN, one closed by a reset 0 once the error has been read.
  *
  * Return: bytes copied, 0 at end of stream, or a negative errno.
  */
@@ -214,13 +215,6 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
 
 	lock_sock(sk);
-	if (sk->sk_state == TCP_SYN_SENT || sk->sk_state == TCP_SYN_RECV ||
-	    (sk->sk_state == TCP_CLOSE && !sock_flag(sk, SOCK_DONE) &&
-	     skb_queue_empty(&sk->sk_receive_queue) && !sk->sk_err)) {
-		release_sock(sk);
-		return -ENOTCONN;
-	}
-
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	peek_seq = xs->copied_seq;
@@ -269,13 +263,19 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 			    signal_pending(current))
 				break;
 		} else {
-			if (sock_flag(sk, SOCK_DONE) ||
-			    (sk->sk_shutdown & RCV_SHUTDOWN))
+			/*
+			 * tcp_recvmsg()'s order: end of stream (the peer's
+			 * FIN), then a pending error (a reset reads as
+			 * ECONNRESET once), then a local shutdown.
+			 */
+			if (sock_flag(sk, SOCK_DONE))
 				break;
 			if (sk->sk_err) {
 				copied = sock_error(sk);
 				break;
 			}
+			if (sk->sk_shutdown & RCV_SHUTDOWN)
+				break;
 			if (sk->sk_state == TCP_CLOSE) {
 				copied = -ENOTCONN;
 				break;
