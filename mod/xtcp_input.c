@@ -276,10 +276,12 @@ static void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
 /*
  * Mark the segments the peer's SACK blocks cover. Blocks outside
  * (snd_una, snd_max] are ignored (RFC 2883 D-SACKs and bogus ones).
+ * Returns true if some segment was newly SACKed.
  */
-static void xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
+static bool xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
+	bool newly = false;
 	struct sk_buff *skb;
 	int i;
 
@@ -294,12 +296,16 @@ static void xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 
 			if (!before(cb->seq, end))
 				break;
-			if (!before(cb->seq, start) && !after(cb->end_seq, end))
+			if (!before(cb->seq, start) &&
+			    !after(cb->end_seq, end) && !cb->sacked) {
 				cb->sacked = 1;
+				newly = true;
+			}
 		}
 		if (after(end, xs->highest_sack))
 			xs->highest_sack = end;
 	}
+	return newly;
 }
 
 /* Three duplicate ACKs start fast retransmit and recovery (RFC 6582). */
@@ -415,6 +421,7 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	u32 ack = ntohl(th->ack_seq), seq = ntohl(th->seq);
 	u32 win = (u32)ntohs(th->window) << xs->snd_wscale;
 	u32 old_wnd = xs->snd_wnd, acked;
+	bool sacked = false;
 
 	if (after(ack, xs->snd_max)) {
 		xtcp_send_ack(sk, TCPHDR_ACK);
@@ -423,7 +430,7 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	if (before(ack, xs->snd_una))
 		return true;
 	if (xs->sack_ok && o->num_sacks)
-		xtcp_sacktag(sk, o);
+		sacked = xtcp_sacktag(sk, o);
 
 	/* RFC 9293 3.10.7.4: only newer segments update the window. */
 	if (after(ack, xs->snd_una) || after(seq, xs->snd_wl1) ||
@@ -435,9 +442,14 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 			xs->probes = 0;
 	}
 
+	/*
+	 * A duplicate ACK: RFC 5681's strict test (no data, same window),
+	 * or, with SACK, any ACK that SACKs new data (RFC 6675): a
+	 * receiver growing its window would otherwise hide every one.
+	 */
 	if (ack == xs->snd_una) {
-		if (!len && !th->fin && win == old_wnd &&
-		    xs->snd_una != xs->snd_max)
+		if (xs->snd_una != xs->snd_max &&
+		    (sacked || (!len && !th->fin && win == old_wnd)))
 			xtcp_dupack(sk);
 		return true;
 	}
