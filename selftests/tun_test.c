@@ -6,7 +6,9 @@
  * a SYN-ACK it builds itself, and reads xtcp's ACK; then the same with a
  * RST (ECONNREFUSED) and with an ACK that does not acknowledge the SYN
  * (answered with a RST, connect still pending). Connections end with the
- * full close exchange (FIN, FIN+ACK, ACK).
+ * full close exchange (FIN, FIN+ACK, ACK). Then TIME_WAIT's answers (a
+ * retransmitted FIN re-acknowledged, a RST ending it) and RFC 5961's
+ * challenge ACK for an in-window RST.
  */
 #define _GNU_SOURCE
 #include <linux/if_tun.h>
@@ -309,6 +311,95 @@ TEST_F(tun, bad_ack_answered_with_rst)
 	/* Skip the ACK of the SYN-ACK, then close. */
 	ASSERT_LT(0, read_tcp(self->tun, rst, sizeof(rst), 3000));
 	finish_close(_metadata, self->tun, fd, sth, isn, 1001);
+}
+
+/* Connect through the handshake; returns the socket, *@isn its ISN. */
+static int establish(struct __test_metadata *_metadata, int tun, uint8_t *syn,
+		     size_t size, uint32_t *isn)
+{
+	const struct tcphdr *sth = (const struct tcphdr *)(syn + 20);
+	uint8_t ack[128];
+	int fd;
+
+	fd = start_connect(_metadata);
+	read_syn(_metadata, tun, syn, size);
+	*isn = ntohl(sth->seq);
+	EXPECT_EQ(0, send_peer(tun, sth, TH_SYN | TH_ACK, 1000, *isn + 1));
+	EXPECT_LT(0, read_tcp(tun, ack, sizeof(ack), 3000));
+	EXPECT_TRUE(poll_one(fd, POLLOUT, 2000) & POLLOUT);
+	return fd;
+}
+
+/* Does /proc/net/xtcp list a TIME_WAIT entry toward the peer? */
+static int peer_in_time_wait(void)
+{
+	char buf[4096];
+
+	if (read_file("/proc/thread-self/net/xtcp", buf, sizeof(buf)) < 0)
+		return -1;
+	return !!strstr(buf, PEER_ADDR ":8080 TIME_WAIT");
+}
+
+/*
+ * TIME_WAIT as Linux: a retransmitted FIN is acknowledged again (same
+ * acknowledgment number); a RST at rcv_nxt ends the entry.
+ */
+TEST_F(tun, time_wait_reacks_fin_and_dies_on_rst)
+{
+	uint8_t syn[128], pkt[128];
+	const struct tcphdr *sth = (const struct tcphdr *)(syn + 20);
+	const struct tcphdr *th = (const struct tcphdr *)(pkt + 20);
+	uint32_t isn;
+	int fd;
+
+	fd = establish(_metadata, self->tun, syn, sizeof(syn), &isn);
+	finish_close(_metadata, self->tun, fd, sth, isn, 1001);
+	ASSERT_EQ(1, peer_in_time_wait());
+
+	/* Our FIN again, as if the last ACK had been lost. */
+	ASSERT_EQ(0, send_peer(self->tun, sth, TH_FIN | TH_ACK, 1001,
+			       isn + 2));
+	ASSERT_LT(0, read_tcp(self->tun, pkt, sizeof(pkt), 3000))
+		TH_LOG("no ACK for the retransmitted FIN");
+	EXPECT_EQ(TH_ACK, ((const uint8_t *)th)[13]);
+	EXPECT_EQ(isn + 2, ntohl(th->seq));
+	EXPECT_EQ(1002U, ntohl(th->ack_seq));
+	EXPECT_EQ(1, peer_in_time_wait());
+
+	/* A RST at rcv_nxt: TIME_WAIT assassination, as Linux by default. */
+	ASSERT_EQ(0, send_peer(self->tun, sth, TH_RST, 1002, 0));
+	usleep(200 * 1000);
+	EXPECT_EQ(0, peer_in_time_wait());
+}
+
+/*
+ * RFC 5961: a RST inside the window but not at rcv_nxt gets a challenge
+ * ACK and the connection lives on; the exact sequence resets it.
+ */
+TEST_F(tun, rst_in_window_gets_challenge_ack)
+{
+	uint8_t syn[128], pkt[128];
+	const struct tcphdr *sth = (const struct tcphdr *)(syn + 20);
+	const struct tcphdr *th = (const struct tcphdr *)(pkt + 20);
+	int fd, err = -1;
+	socklen_t len = sizeof(err);
+	uint32_t isn;
+	char c;
+
+	fd = establish(_metadata, self->tun, syn, sizeof(syn), &isn);
+	ASSERT_EQ(0, send_peer(self->tun, sth, TH_RST, 1001 + 100, 0));
+	ASSERT_LT(0, read_tcp(self->tun, pkt, sizeof(pkt), 3000))
+		TH_LOG("no challenge ACK");
+	EXPECT_EQ(TH_ACK, ((const uint8_t *)th)[13]);
+	EXPECT_EQ(1001U, ntohl(th->ack_seq));
+	EXPECT_EQ(-1, recv(fd, &c, 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);		/* still connected */
+
+	ASSERT_EQ(0, send_peer(self->tun, sth, TH_RST, 1001, 0));
+	EXPECT_TRUE(poll_one(fd, POLLIN, 2000) & POLLERR);
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len));
+	EXPECT_EQ(ECONNRESET, err);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
