@@ -843,6 +843,16 @@ TEST_F_TIMEOUT(data, xtcp_to_linux_100mb, 120)
 	bulk(_metadata, &self->e, B_PORT, 100 * MB, 0);
 }
 
+TEST_F_TIMEOUT(data, linux_to_xtcp_100mb, 120)
+{
+	bulk(_metadata, &self->e, B_PORT, 0, 100 * MB);
+}
+
+TEST_F_TIMEOUT(data, full_duplex_100mb, 180)
+{
+	bulk(_metadata, &self->e, B_PORT, 100 * MB, 100 * MB);
+}
+
 /* ---- 2. loss, reordering, duplication ---- */
 
 #define NETEM_LOSSY	"delay 2ms loss 5% duplicate 1% reorder 10% 50%"
