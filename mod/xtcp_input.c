@@ -112,12 +112,17 @@ static void xtcp_parse_options(const struct tcphdr *th,
 	}
 }
 
-/* The connection was refused or reset: report @err and close. */
+/*
+ * The connection was refused or reset: close, then report @err. In that
+ * order, as tcp_reset(): a poll() woken by the report must already see
+ * the closed socket (EPOLLERR with EPOLLHUP, never EPOLLERR alone).
+ */
 static void xtcp_reset(struct sock *sk, int err)
 {
 	WRITE_ONCE(sk->sk_err, err);
-	sk_error_report(sk);
 	xtcp_done(sk);
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
 }
 
 /* Record what the peer's SYN (or SYN-ACK) negotiated. */

@@ -68,8 +68,9 @@ static void xtcp_timeout(struct sock *sk)
 	if (sk->sk_state == TCP_SYN_SENT)
 		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CONNTIMEDOUT);
 	WRITE_ONCE(sk->sk_err, err);
-	sk_error_report(sk);
-	xtcp_done(sk);
+	xtcp_done(sk);		/* closed first, as xtcp_reset() */
+	if (!sock_flag(sk, SOCK_DEAD))
+		sk_error_report(sk);
 }
 
 static void xtcp_backoff(struct xtcp_sock *xs)
