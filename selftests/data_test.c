@@ -129,22 +129,6 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e)
 	ASSERT_EQ(NULL, step) TH_LOG("namespaces and veth: %s failed", step);
 }
 
-/* Close the sockets of this process: xtcp's first, then the others. */
-static void close_sockets(int xtcp_only)
-{
-	struct stat st;
-	int fd;
-
-	for (fd = 3; fd < 1024; fd++) {
-		if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
-			continue;
-		if (xtcp_only &&
-		    getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN) != xtcp_family())
-			continue;
-		close(fd);
-	}
-}
-
 static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 {
 	int i, refcnt;

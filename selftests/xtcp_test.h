@@ -761,4 +761,23 @@ static inline int cap_tcp_csum_ok(const struct cap_seg *s)
 	return inet_fold(sum) == 0;
 }
 
+/*
+ * Close this process's sockets, only the xtcp ones if @xtcp_only (the
+ * tests' teardowns close xtcp's first, so they end before their peers).
+ */
+static inline void close_sockets(int xtcp_only)
+{
+	struct stat st;
+	int fd;
+
+	for (fd = 3; fd < 1024; fd++) {
+		if (fstat(fd, &st) || !S_ISSOCK(st.st_mode))
+			continue;
+		if (xtcp_only &&
+		    getsockopt_int(fd, SOL_SOCKET, SO_DOMAIN) != xtcp_family())
+			continue;
+		close(fd);
+	}
+}
+
 #endif /* _XTCP_TEST_H */
