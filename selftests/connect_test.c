@@ -62,7 +62,7 @@ static void env_setup(struct __test_metadata *_metadata, struct env *e)
 
 static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 {
-	int i, refcnt;
+	int refcnt;
 
 	/* Nothing may stay queued or dropped while connections close. */
 	if (e->tc_b)
@@ -70,14 +70,7 @@ static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 				 NETPAIR_B_DEV, NETPAIR_B_DEV);
 	if (e->tc_a)
 		run_cmd("tc qdisc del dev %s root", NETPAIR_A_DEV);
-	close_sockets(1);
-	close_sockets(0);
-	for (i = 0; i < 100; i++) {
-		refcnt = xtcp_module_refcnt();
-		if (refcnt <= e->refcnt)
-			break;
-		usleep(100000);
-	}
+	refcnt = close_sockets_wait(e->refcnt);
 	/* (A TH_LOG after EXPECT would also print after a failed ASSERT.) */
 	if (refcnt > e->refcnt)
 		TH_LOG("xtcp sockets alive 10 s after teardown closed them: "

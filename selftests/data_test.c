@@ -141,14 +141,7 @@ static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 				 NETPAIR_B_DEV);
 	if (e->tc_a)
 		run_cmd("tc qdisc del dev %s root", NETPAIR_A_DEV);
-	close_sockets(1);
-	close_sockets(0);
-	for (i = 0; i < 100; i++) {
-		refcnt = xtcp_module_refcnt();
-		if (refcnt <= e->refcnt)
-			break;
-		usleep(100000);
-	}
+	refcnt = close_sockets_wait(e->refcnt);
 	if (refcnt > e->refcnt)
 		TH_LOG("xtcp sockets alive 10 s after teardown closed them: "
 		       "module refcount %d, %d before the test",

@@ -780,4 +780,25 @@ static inline void close_sockets(int xtcp_only)
 	}
 }
 
+/*
+ * Close this process's sockets, xtcp's first so they end before their
+ * peers, and wait up to 10 s for xtcp.ko's reference count to fall back
+ * to @before: no xtcp connection may outlive a test (module_test.sh's
+ * rmmod would fail). Returns the last count read.
+ */
+static inline int close_sockets_wait(int before)
+{
+	int i, refcnt = -1;
+
+	close_sockets(1);
+	close_sockets(0);
+	for (i = 0; i < 100; i++) {
+		refcnt = xtcp_module_refcnt();
+		if (refcnt <= before)
+			break;
+		usleep(100000);
+	}
+	return refcnt;
+}
+
 #endif /* _XTCP_TEST_H */
