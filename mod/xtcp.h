@@ -224,8 +224,13 @@ struct xtcp_tw {
  * @rcv_wnd: our receive window
  * @user_mss: TCP_MAXSEG, 0 if unset
  * @adv_mss: the MSS we advertised in our SYN
- * @rx_mss: the MSS the peer advertised (536 if it did not)
- * @mss_cache: the MSS we send with
+ * @mss_clamp: the peer's MSS option (536 if it sent none), lowered by
+ *	TCP_MAXSEG: the most the send MSS may be, options excluded
+ * @mss_cache: the MSS we send with (xtcp_sync_mss())
+ * @pmtu_cookie: the path MTU @mss_cache was computed for
+ * @tcp_header_len: the TCP header of every data segment: 20, 32 with
+ *	timestamps
+ * @max_window: the largest window the peer has offered
  * @rcv_wscale: our window scale shift
  * @snd_wscale: the peer's window scale shift
  * @tstamp_ok: timestamps negotiated (or offered, before the SYN-ACK)
@@ -285,8 +290,11 @@ struct xtcp_sock {
 
 	u16				user_mss;
 	u16				adv_mss;
-	u16				rx_mss;
+	u16				mss_clamp;
 	u16				mss_cache;
+	u32				pmtu_cookie;
+	u8				tcp_header_len;
+	u32				max_window;
 	u8				rcv_wscale;
 	u8				snd_wscale;
 	u8				tstamp_ok:1,
@@ -402,6 +410,8 @@ void xtcp_enter_loss(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 u32 xtcp_select_window(struct sock *sk);
+u32 xtcp_sync_mss(struct sock *sk, u32 pmtu);
+void xtcp_mtu_reduced(struct sock *sk);
 void xtcp_purge_write_queue(struct sock *sk);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
 void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,

@@ -139,8 +139,11 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 	xs->snd_wl1 = xs->irs;
 	xs->snd_wl2 = ntohl(th->ack_seq);
 	xs->quickacks = 16;
-	xs->rx_mss = o->mss ? : TCP_MSS_DEFAULT;
-	xs->mss_cache = min(xs->adv_mss, xs->rx_mss);
+	xs->max_window = xs->snd_wnd;
+	/* An MSS option of 0 is ignored, as tcp_parse_options() does. */
+	if (o->mss)
+		xs->mss_clamp = xs->user_mss && xs->user_mss < o->mss ?
+				xs->user_mss : o->mss;
 
 	if (xs->wscale_ok && o->wscale_ok) {
 		xs->snd_wscale = o->wscale;
@@ -154,9 +157,11 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 	if (xs->tstamp_ok) {
 		xs->ts_recent = o->tsval;
 		xs->ts_recent_stamp = xtcp_clock_ms();
-		/* Every segment carries the timestamp option: 12 bytes. */
-		xs->mss_cache -= TCPOLEN_TSTAMP_ALIGNED;
 	}
+	/* Every segment carries the timestamp option: 12 bytes. */
+	xs->tcp_header_len = sizeof(struct tcphdr) +
+			     (xs->tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0);
+	xtcp_sync_mss(sk, xs->pmtu_cookie);
 }
 
 static void xtcp_established(struct sock *sk)

@@ -90,6 +90,52 @@ u32 xtcp_select_window(struct sock *sk)
 	return wnd;
 }
 
+/*
+ * The send MSS for path MTU @pmtu, as Linux's tcp_mtu_to_mss(): the MTU
+ * less the IP and TCP headers, no more than the peer's MSS option, no
+ * less than net.ipv4.tcp_min_snd_mss (48 by default, which leaves room
+ * for a full option block and 8 bytes of data), then less the options
+ * every segment carries. A peer announcing an MSS of 12 with timestamps
+ * thus gets 36-byte segments, as from Linux, instead of a send MSS of 0.
+ */
+static int xtcp_mtu_to_mss(const struct sock *sk, int pmtu)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	int mss = pmtu - (int)sizeof(struct iphdr) - (int)sizeof(struct tcphdr);
+
+	if (mss > xs->mss_clamp)
+		mss = xs->mss_clamp;
+	mss = max(mss, READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_snd_mss));
+	return mss - (xs->tcp_header_len - (int)sizeof(struct tcphdr));
+}
+
+/**
+ * xtcp_sync_mss() - recompute the send MSS for a path MTU
+ * @sk: the socket, owned by the caller
+ * @pmtu: the path MTU
+ *
+ * As Linux's tcp_sync_mss(): xtcp_mtu_to_mss(), then no more than half
+ * the largest window the peer offered (a peer with a tiny window still
+ * gets two segments into it), and remembered with the MTU it was
+ * computed for.
+ *
+ * Return: the new send MSS.
+ */
+u32 xtcp_sync_mss(struct sock *sk, u32 pmtu)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	int mss = xtcp_mtu_to_mss(sk, pmtu);
+	u32 cutoff;
+
+	cutoff = xs->max_window > TCP_MSS_DESIRED ? xs->max_window >> 1 :
+						    xs->max_window;
+	if (cutoff && mss > cutoff)
+		mss = max_t(int, cutoff, 68 - xs->tcp_header_len);
+	xs->pmtu_cookie = pmtu;
+	xs->mss_cache = mss;
+	return mss;
+}
+
 /* The window field of a header. */
 static u16 xtcp_window_field(struct sock *sk, bool syn)
 {
@@ -660,11 +706,15 @@ int xtcp_send_syn(struct sock *sk)
 	if (xs->user_mss && xs->user_mss < mss)
 		mss = xs->user_mss;
 	xs->adv_mss = mss;
-	xs->rx_mss = TCP_MSS_DEFAULT;
-	xs->mss_cache = mss;
 	xs->tstamp_ok = !!READ_ONCE(xn->sysctl_timestamps);
 	xs->sack_ok = !!READ_ONCE(xn->sysctl_sack);
 	xs->wscale_ok = !!READ_ONCE(xn->sysctl_window_scaling);
+	/* Until the SYN-ACK says more, as tcp_connect_init(). */
+	xs->mss_clamp = xs->user_mss ? : TCP_MSS_DEFAULT;
+	xs->tcp_header_len = sizeof(struct tcphdr) +
+			     (xs->tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0);
+	xs->max_window = 0;
+	xtcp_sync_mss(sk, dst ? dst_mtu(dst) : IPV4_MIN_MTU);
 	xtcp_select_initial_window(sk);
 
 	xs->snd_una = xs->iss;

@@ -635,10 +635,11 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 
 	switch (optname) {
 	case TCP_MAXSEG:
-		val = xs->mss_cache && sk->sk_state != TCP_CLOSE ?
-		      xs->mss_cache : xs->user_mss;
-		if (!val)
-			val = TCP_MSS_DEFAULT;
+		/* As Linux: the send MSS, or TCP_MAXSEG before connecting. */
+		val = xs->mss_cache;
+		if (xs->user_mss &&
+		    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+			val = xs->user_mss;
 		break;
 	case TCP_NODELAY:
 		val = xs->nodelay;

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segments only a scripted peer sends: the test plays the remote end of
+ * a connection (selftests/xtcp_peer.h) and feeds xtcp what an ordinary
+ * TCP rarely produces but any host on the path can: MSS options at and
+ * below the floor.
+ *
+ * Where Linux's behaviour is the reference, the same script is played
+ * against a Linux TCP client in the same namespace and xtcp must match
+ * what Linux did.
+ */
+#define _GNU_SOURCE
+#include <netinet/tcp.h>
+#include <poll.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_test.h"
+#include "xtcp_peer.h"
+
+#define PEER_PORT	7000
+
+/* ---- the MSS floor ---- */
+
+FIXTURE(mss) {
+	struct peer p;
+};
+
+/*
+ * @mss: the SYN-ACK's MSS option value (-1: no option)
+ * @ts: the SYN-ACK carries timestamps
+ */
+FIXTURE_VARIANT(mss) {
+	int mss;
+	int ts;
+};
+
+FIXTURE_VARIANT_ADD(mss, mss12_ts) { .mss = 12, .ts = 1 };
+FIXTURE_VARIANT_ADD(mss, mss5_ts) { .mss = 5, .ts = 1 };
+FIXTURE_VARIANT_ADD(mss, mss1) { .mss = 1, .ts = 0 };
+FIXTURE_VARIANT_ADD(mss, mss0_ts) { .mss = 0, .ts = 1 };
+FIXTURE_VARIANT_ADD(mss, mss40) { .mss = 40, .ts = 0 };
+FIXTURE_VARIANT_ADD(mss, mss60_ts) { .mss = 60, .ts = 1 };
+FIXTURE_VARIANT_ADD(mss, none) { .mss = -1, .ts = 0 };
+
+FIXTURE_SETUP(mss)
+{
+	const char *err = peer_setup(&self->p);
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+}
+
+FIXTURE_TEARDOWN(mss)
+{
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+/**
+ * struct mss_result - what a client did with the peer's MSS
+ * @maxseg: getsockopt(TCP_MAXSEG) once connected
+ * @largest: the largest segment payload it sent
+ * @segs: data segments it sent
+ * @bytes: payload bytes it sent in order
+ * @sent: what send() returned
+ * @fin: its FIN came after the data
+ */
+struct mss_result {
+	int		maxseg;
+	unsigned int	largest;
+	unsigned int	segs;
+	unsigned int	bytes;
+	ssize_t		sent;
+	int		fin;
+};
+
+/*
+ * Connect a @family client to the peer with the variant's SYN-ACK, have
+ * it send 6000 bytes and a FIN, and acknowledge every segment as it
+ * comes (so snd_una moves and congestion avoidance runs).
+ */
+static void mss_run(struct __test_metadata *_metadata, struct peer *p,
+		    const FIXTURE_VARIANT(mss) *v, int family,
+		    struct mss_result *r)
+{
+	static struct pseg s, a;
+	static char buf[6000];
+	struct pconn c;
+	uint8_t opt[40];
+	unsigned int n = 0;
+	const char *err;
+	long long end;
+
+	memset(r, 0, sizeof(*r));
+	if (v->mss >= 0)
+		n += opt_mss(opt + n, v->mss);
+	if (v->ts)
+		n += opt_ts(opt + n, 0, 0);
+	err = pconn_open(&c, p, family, PEER_PORT, opt, n, v->ts);
+	ASSERT_EQ(NULL, err) TH_LOG("%s: %s", fam_name(family), err);
+	r->maxseg = getsockopt_int(c.fd, IPPROTO_TCP, TCP_MAXSEG);
+
+	memset(buf, 'x', sizeof(buf));
+	r->sent = send(c.fd, buf, sizeof(buf), MSG_DONTWAIT);
+	shutdown(c.fd, SHUT_WR);
+	end = now_ms() + 15000;
+	while (!r->fin && now_ms() < end) {
+		unsigned int segsz;
+
+		if (pconn_recv(&c, p, &s, 1000) != 1)
+			continue;
+		if (s.len) {
+			segsz = s.gso_size ? s.gso_size : s.len;
+			if (segsz > r->largest)
+				r->largest = segsz;
+			r->segs += s.gso_size ?
+				   (s.len + s.gso_size - 1) / s.gso_size : 1;
+		}
+		if (s.seq == c.rcv_nxt) {
+			c.rcv_nxt += s.len;
+			r->bytes += s.len;
+			if (s.flags & SEG_FIN) {
+				c.rcv_nxt++;
+				r->fin = 1;
+			}
+		}
+		pconn_seg(&c, &a, SEG_ACK);
+		c.tsval++;
+		/* A client misbehaving can fill the link: retry once. */
+		if (peer_send(p, &a, NULL)) {
+			usleep(10 * 1000);
+			peer_send(p, &a, NULL);
+		}
+	}
+	usleep(100 * 1000);	/* let the last ACK be processed */
+}
+
+/*
+ * The send MSS has Linux's floor: net.ipv4.tcp_min_snd_mss (48) before
+ * the timestamp option's 12 bytes, whatever the peer announced; an MSS
+ * option of 0 is ignored (536). Before the floor, MSS 12 with timestamps
+ * made a send MSS of 0 (a division by zero on the first ACK) and 1-11 a
+ * wrapped one near 65535.
+ */
+TEST_F_TIMEOUT(mss, floor_as_linux, 60)
+{
+	struct mss_result lx, xt;
+
+	mss_run(_metadata, &self->p, variant, AF_INET, &lx);
+	mss_run(_metadata, &self->p, variant, xtcp_family(), &xt);
+	TH_LOG("Linux: TCP_MAXSEG %d, segments up to %u bytes (%u); xtcp: %d, %u (%u)",
+	       lx.maxseg, lx.largest, lx.segs, xt.maxseg, xt.largest, xt.segs);
+	ASSERT_EQ(6000, lx.sent);
+	ASSERT_EQ(6000U, lx.bytes);
+	ASSERT_TRUE(lx.fin);
+	EXPECT_EQ(6000, xt.sent);
+	EXPECT_EQ(6000U, xt.bytes);
+	EXPECT_TRUE(xt.fin);
+	EXPECT_EQ(lx.maxseg, xt.maxseg);
+	EXPECT_EQ(lx.largest, xt.largest);
+	if (variant->mss > 0 && variant->mss < 48)
+		EXPECT_EQ(48U - (variant->ts ? 12 : 0), xt.largest);
+}
+
+TEST_HARNESS_MAIN
