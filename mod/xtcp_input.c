@@ -531,24 +531,26 @@ static bool xtcp_fin(struct sock *sk)
 	return false;
 }
 
-/* Take a segment that starts at or before rcv_nxt into the queue. */
+/*
+ * Take a segment that starts at or before rcv_nxt into the queue. What
+ * it carries before rcv_nxt arrived already; the skb keeps it and
+ * recvmsg() skips it by offset: a received skb may hold its payload in
+ * page fragments (GRO, veth from a TSO sender), so it is never pulled.
+ * Returns true if the segment carries the FIN.
+ */
 static bool xtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	u32 skip = xs->rcv_nxt - cb->seq;
 	bool fin = cb->fin;
 
-	if (skip && skip <= skb->len)
-		__skb_pull(skb, skip);
-	cb->seq = xs->rcv_nxt;
-	xs->rcv_nxt = cb->end_seq;
-	if (skb->len) {
+	if (after(cb->end_seq - fin, xs->rcv_nxt)) {
 		__skb_queue_tail(&sk->sk_receive_queue, skb);
 		skb = NULL;
 	}
+	xs->rcv_nxt = cb->end_seq;
 	if (skb)
-		kfree_skb(skb);
+		consume_skb(skb);
 	return fin;
 }
 

@@ -3,7 +3,8 @@
  * Segments only a scripted peer sends: the test plays the remote end of
  * a connection (selftests/xtcp_peer.h) and feeds xtcp what an ordinary
  * TCP rarely produces but any host on the path can: MSS options at and
- * below the floor.
+ * below the floor, payload that overlaps what was received, in page
+ * fragments or as one GSO packet.
  *
  * Where Linux's behaviour is the reference, the same script is played
  * against a Linux TCP client in the same namespace and xtcp must match
@@ -158,6 +159,139 @@ TEST_F_TIMEOUT(mss, floor_as_linux, 60)
 	EXPECT_EQ(lx.largest, xt.largest);
 	if (variant->mss > 0 && variant->mss < 48)
 		EXPECT_EQ(48U - (variant->ts ? 12 : 0), xt.largest);
+}
+
+/* ---- overlapping payload, linear or not ---- */
+
+FIXTURE(overlap) {
+	struct peer p;
+	struct pconn c;
+};
+
+FIXTURE_SETUP(overlap)
+{
+	const char *err = peer_setup(&self->p);
+	uint8_t opt[40];
+	unsigned int n;
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+	n = peer_linux_synack_opts(opt, 8960);
+	err = pconn_open(&self->c, &self->p, xtcp_family(), PEER_PORT, opt, n, 1);
+	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
+}
+
+FIXTURE_TEARDOWN(overlap)
+{
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+static uint8_t stream[65536];
+
+static void __attribute__((constructor)) stream_init(void)
+{
+	unsigned int i, x = 12345;
+
+	for (i = 0; i < sizeof(stream); i++) {
+		x = x * 1103515245 + 12345;
+		stream[i] = x >> 16;
+	}
+}
+
+/*
+ * Read exactly @len bytes from @fd within 5 s and compare them with the
+ * stream at @off.
+ */
+static void expect_stream(struct __test_metadata *_metadata, int fd,
+			  unsigned int off, unsigned int len)
+{
+	static uint8_t buf[65536];
+	unsigned int got = 0;
+	long long end = now_ms() + 5000;
+	char extra;
+
+	while (got < len && now_ms() < end) {
+		ssize_t n;
+
+		if (!(poll_one(fd, POLLIN, 500) & POLLIN))
+			continue;
+		n = recv(fd, buf + got, len - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += n;
+	}
+	ASSERT_EQ(len, got);
+	EXPECT_EQ(0, memcmp(buf, stream + off, len));
+	EXPECT_EQ(-1, recv(fd, &extra, 1, MSG_DONTWAIT));
+}
+
+/*
+ * The latest ACK xtcp sent within @ms (the last of a burst): its
+ * acknowledgment number, or 0 if none came.
+ */
+static uint32_t last_ack(struct pconn *c, struct peer *p, int ms)
+{
+	static struct pseg s;
+	uint32_t ack = 0;
+
+	while (pconn_recv(c, p, &s, ms) == 1) {
+		ack = s.ack;
+		ms = 300;
+	}
+	return ack;
+}
+
+/*
+ * An in-order segment that starts before rcv_nxt (a retransmission that
+ * overlaps what arrived) with its payload in page fragments: xtcp must
+ * skip what it has without touching the skb's linear part. This
+ * oopsed in __skb_pull() before (BUG: the trim exceeded the linear part).
+ */
+TEST_F(overlap, in_order_nonlinear)
+{
+	struct pout nl = { .nonlinear = 1 };
+	uint32_t base = self->c.snd_nxt;
+
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base, stream, 1000, NULL));
+	ASSERT_EQ(base + 1000, last_ack(&self->c, &self->p, 2000));
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base, stream, 6000, &nl));
+	EXPECT_EQ(base + 6000, last_ack(&self->c, &self->p, 2000));
+	expect_stream(_metadata, self->c.fd, 0, 6000);
+}
+
+/*
+ * The same trim on a segment that waited in the out-of-order queue: it
+ * starts after rcv_nxt when it arrives and before it once the hole
+ * fills with a longer segment.
+ */
+TEST_F(overlap, out_of_order_nonlinear)
+{
+	struct pout nl = { .nonlinear = 1 };
+	uint32_t base = self->c.snd_nxt;
+
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base + 2000,
+				     stream + 2000, 5000, &nl));
+	ASSERT_EQ(base, last_ack(&self->c, &self->p, 2000));
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base, stream, 3000, NULL));
+	EXPECT_EQ(base + 7000, last_ack(&self->c, &self->p, 2000));
+	expect_stream(_metadata, self->c.fd, 0, 7000);
+}
+
+/*
+ * A GSO packet (what GRO hands a local stack) overlapping received data,
+ * and a second one overlapping it in turn.
+ */
+TEST_F(overlap, gso_packets)
+{
+	struct pout gso = { .gso_size = 1448 };
+	uint32_t base = self->c.snd_nxt;
+
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base, stream, 500, NULL));
+	ASSERT_EQ(base + 500, last_ack(&self->c, &self->p, 2000));
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base + 100,
+				     stream + 100, 1448 * 5, &gso));
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, base + 3000,
+				     stream + 3000, 1448 * 6, &gso));
+	EXPECT_EQ(base + 3000 + 1448 * 6, last_ack(&self->c, &self->p, 2000));
+	expect_stream(_metadata, self->c.fd, 0, 3000 + 1448 * 6);
 }
 
 TEST_HARNESS_MAIN
