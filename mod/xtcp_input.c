@@ -18,6 +18,7 @@
 #include <linux/tcp.h>
 #include <net/icmp.h>
 #include <net/ip.h>
+#include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -792,6 +793,36 @@ static bool xtcp_validate(struct net *net, struct sk_buff *skb,
 	return true;
 }
 
+/*
+ * Conntrack confirms a connection's first packet at the very end of
+ * LOCAL_IN (NF_IP_PRI_CONNTRACK_CONFIRM), after this hook. A segment
+ * stolen unconfirmed would leave its entry unconfirmed, every later
+ * packet of the connection NEW, and "ct state established" rules would
+ * drop xtcp's traffic: confirm it here, as Linux's TCP would find it
+ * confirmed, through nf_ct_hook as the bridge's LOCAL_IN hook does (no
+ * dependency on the conntrack module). Returns NF_ACCEPT or NF_DROP.
+ */
+static unsigned int xtcp_ct_confirm(struct sk_buff *skb)
+{
+#if IS_ENABLED(CONFIG_NF_CONNTRACK)
+	struct nf_conntrack *nfct = skb_nfct(skb);
+	const struct nf_ct_hook *ct_hook;
+	struct nf_conn *ct;
+
+	if (!nfct)
+		return NF_ACCEPT;
+	ct = container_of(nfct, struct nf_conn, ct_general);
+	if (nf_ct_is_confirmed(ct) || nf_ct_is_template(ct))
+		return NF_ACCEPT;
+	ct_hook = rcu_dereference(nf_ct_hook);
+	if (!ct_hook)
+		return NF_ACCEPT;
+	return ct_hook->confirm(skb) == NF_ACCEPT ? NF_ACCEPT : NF_DROP;
+#else
+	return NF_ACCEPT;
+#endif
+}
+
 static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
@@ -812,7 +843,7 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 		return NF_ACCEPT;
 
 	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
-	if (!xtcp_validate(net, skb, ihl)) {
+	if (!xtcp_validate(net, skb, ihl) || xtcp_ct_confirm(skb) != NF_ACCEPT) {
 		xtcp_hnode_put(hn);
 		return NF_DROP;
 	}

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xtcp: segment output. Our tcp_connect() and transmit path: the TCP
- * header and options, the IP header, the checksums, and the frame's way
- * out through the neighbour layer and dev_queue_xmit() on the route's
- * device.
- *
- * Outgoing frames do not traverse netfilter's OUTPUT and POSTROUTING
- * hooks (Documentation/xtcp.rst).
+ * header and options, the IP header and the checksums; the datagram then
+ * leaves as any local one does (ip_local_out(): netfilter's OUTPUT and
+ * POSTROUTING hooks, xfrm, the neighbour layer, dev_queue_xmit()).
  */
 #include <linux/ip.h>
 #include <linux/netdevice.h>
@@ -238,50 +235,27 @@ static void xtcp_tcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
-/*
- * The frame's last step: a link-layer header for the next hop, from the
- * neighbour cache when the entry is usable, else through neigh_xmit(),
- * which resolves it (ARP) and queues the frame meanwhile. Devices with
- * no link-layer header (tun, other L3 devices) take the packet as is.
- */
-static int xtcp_neigh_output(struct sk_buff *skb, struct rtable *rt,
-			     __be32 daddr)
-{
-	struct net_device *dev = rt->dst.dev;
-	__be32 nexthop = rt_nexthop(rt, daddr);
-	unsigned int hh_len = LL_RESERVED_SPACE(dev);
-	struct neighbour *neigh;
-
-	skb->dev = dev;
-	skb->protocol = htons(ETH_P_IP);
-	if (unlikely(skb_headroom(skb) < hh_len && skb_cow_head(skb, hh_len))) {
-		kfree_skb(skb);
-		return -ENOMEM;
-	}
-	if (!dev->header_ops)
-		return dev_queue_xmit(skb);
-
-	rcu_read_lock_bh();
-	neigh = __ipv4_neigh_lookup_noref(dev, (__force u32)nexthop);
-	if (neigh && (READ_ONCE(neigh->nud_state) & NUD_CONNECTED)) {
-		unsigned char ha[MAX_ADDR_LEN];
-
-		neigh_ha_snapshot(ha, neigh, dev);
-		rcu_read_unlock_bh();
-		if (dev_hard_header(skb, dev, ETH_P_IP, ha, NULL,
-				    skb->len) < 0) {
-			kfree_skb(skb);
-			return -EINVAL;
-		}
-		return dev_queue_xmit(skb);
-	}
-	rcu_read_unlock_bh();
-	return neigh_xmit(NEIGH_ARP_TABLE, dev, &nexthop, skb);
-}
-
-/*
- * Push our own IP header (no options) and send. Consumes @skb and the
- * route reference @rt.
+/**
+ * xtcp_ip_output() - push the IPv4 header and hand the datagram to IP
+ * @net: the namespace
+ * @sk: the sending socket, or NULL for a reply without one (a RST)
+ * @skb: the segment, data at its TCP header
+ * @rt: its route; the reference passes to @skb
+ * @saddr: source address
+ * @daddr: destination address
+ *
+ * The header is ours (no IP options; DF as IP_MTU_DISCOVER says; TTL
+ * from IP_TTL or the route; the ID from the socket's counter, as Linux
+ * numbers a TCP socket's datagrams, and 0 with DF when there is no
+ * socket, as Linux's control socket sends its RSTs). From there the
+ * datagram takes the kernel's own way out, ip_local_out(): netfilter's
+ * LOCAL_OUT and POST_ROUTING hooks (so OUTPUT rules, conntrack, NAT and
+ * marks apply), the route's output (an xfrm bundle encrypts it as for
+ * any socket), cgroup egress programs, then the neighbour layer and
+ * dev_queue_xmit() on the route's device. Consumes @skb.
+ *
+ * Return: 0, or a negative errno or positive NET_XMIT code when the
+ * datagram did not leave (the retransmission timer repairs that).
  */
 static int xtcp_ip_output(struct net *net, struct sock *sk,
 			  struct sk_buff *skb, struct rtable *rt,
@@ -295,7 +269,6 @@ static int xtcp_ip_output(struct net *net, struct sock *sk,
 	iph->version = 4;
 	iph->ihl = 5;
 	iph->tos = inet ? inet->tos : 0;
-	iph->tot_len = htons(skb->len);
 	iph->frag_off = (!sk || ip_dont_fragment(sk, &rt->dst)) ?
 			htons(IP_DF) : 0;
 	iph->ttl = inet && inet->uc_ttl >= 0 ? inet->uc_ttl :
@@ -303,19 +276,24 @@ static int xtcp_ip_output(struct net *net, struct sock *sk,
 	iph->protocol = IPPROTO_TCP;
 	iph->saddr = saddr;
 	iph->daddr = daddr;
-	if (inet && iph->frag_off)
-		iph->id = htons((u16)atomic_inc_return(&inet->inet_id));
-	else
-		__ip_select_ident(net, iph, 1);
-	ip_send_check(iph);
+	if (inet) {
+		int id = atomic_read(&inet->inet_id);
+
+		/* The caller owns the socket: no atomic increment needed. */
+		atomic_set(&inet->inet_id, id + 1);
+		iph->id = htons(id);
+	} else {
+		iph->id = 0;
+	}
 
 	if (sk) {
 		skb->priority = sk->sk_priority;
 		skb->mark = sk->sk_mark;
 	}
 	skb_dst_set(skb, &rt->dst);
-	__XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
-	return xtcp_neigh_output(skb, rt, daddr);
+	XTCP_INC_STATS(net, XTCP_MIB_OUTSEGS);
+	/* ip_local_out() sets tot_len and the header checksum. */
+	return ip_local_out(net, sk, skb);
 }
 
 /* The socket's route, made again if it went stale. Holds a reference. */
