@@ -495,7 +495,7 @@ static int xtcp_check_established(struct sock *sk, bool ephemeral)
 		if (del_timer_sync(&tw->timer))
 			xtcp_tw_put(tw);
 		xtcp_tw_put(tw);
-		__XTCP_INC_STATS(net, XTCP_MIB_TWREUSED);
+		XTCP_INC_STATS(net, XTCP_MIB_TWREUSED);
 	}
 	return 0;
 }

@@ -177,7 +177,7 @@ static void xtcp_established(struct sock *sk)
 		WRITE_ONCE(sk->sk_sndbuf, max(sk->sk_sndbuf,
 					      READ_ONCE(xn->sysctl_wmem[2])));
 	xtcp_set_state(sk, TCP_ESTABLISHED);
-	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABLISHED);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABLISHED);
 	if (!sock_flag(sk, SOCK_DEAD)) {
 		sk->sk_state_change(sk);
 		sk_wake_async(sk, SOCK_WAKE_IO, POLL_OUT);
@@ -199,12 +199,12 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 
 		/* The ACK must acknowledge our SYN exactly. */
 		if (!after(ack, xs->iss) || after(ack, xs->snd_nxt)) {
-			__XTCP_INC_STATS(net, XTCP_MIB_INBADACK);
+			XTCP_INC_STATS(net, XTCP_MIB_INBADACK);
 			xtcp_send_rst_reply(net, skb);
 			return;
 		}
 		if (th->rst) {
-			__XTCP_INC_STATS(net, XTCP_MIB_CONNREFUSED);
+			XTCP_INC_STATS(net, XTCP_MIB_CONNREFUSED);
 			xtcp_reset(sk, ECONNREFUSED);
 			return;
 		}
@@ -339,7 +339,7 @@ static void xtcp_dupack(struct sock *sk)
 	xs->high_seq = xs->snd_max;
 	xs->in_recovery = true;
 	xs->rexmit_high = xs->snd_una;
-	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
 	if (!xs->sack_ok || !xtcp_retransmit_hole(sk))
 		xtcp_retransmit_head(sk);
 }
@@ -578,7 +578,7 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	}
 	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
 	    READ_ONCE(sk->sk_rcvbuf)) {
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVPRUNED);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVPRUNED);
 		xtcp_send_ack(sk, TCPHDR_ACK);
 		return false;
 	}
@@ -596,7 +596,7 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	ooo_before = !skb_queue_empty(&xs->ooo_queue);
 	if (after(seq, xs->rcv_nxt)) {
 		/* Out of order: keep it sorted by sequence, ACK at once. */
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
 		xs->last_ooo_seq = seq;
 		skb_queue_reverse_walk(&xs->ooo_queue, o) {
 			if (!after(XTCP_SKB_CB(o)->seq, seq))
@@ -680,7 +680,7 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 	xtcp_parse_options(th, &o);
 	if (xs->tstamp_ok && o.saw_tstamp && !th->rst &&
 	    (s32)(o.tsval - xs->ts_recent) < 0) {
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWSDROP);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWSDROP);
 		xtcp_send_ack(sk, TCPHDR_ACK);
 		return false;
 	}

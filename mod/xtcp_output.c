@@ -338,7 +338,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	rt = xtcp_sk_route(sk);
 	if (IS_ERR(rt)) {
 		kfree_skb(skb);
-		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
+		XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
 		return PTR_ERR(rt);
 	}
 
@@ -381,7 +381,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		xs->unacked_segs = 0;
 	}
 	if (flags & TCPHDR_RST)
-		__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
 	return xtcp_ip_output(net, sk, skb, rt, inet->inet_saddr,
 			      inet->inet_daddr);
 }
@@ -508,7 +508,7 @@ void xtcp_retransmit_head(struct sock *sk)
 	if (!skb || skb == xtcp_sk(sk)->send_head)
 		return;
 	XTCP_SKB_CB(skb)->retrans = 1;
-	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
 	xtcp_send_queued(sk, skb);
 }
 
@@ -754,7 +754,7 @@ static void xtcp_send_ctl(struct net *net, struct sk_buff *in, u8 flags,
 	rt = ip_route_output_ports(net, &fl4, NULL, iph->saddr, iph->daddr,
 				   ith->source, ith->dest, IPPROTO_TCP, 0, 0);
 	if (IS_ERR(rt)) {
-		__XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
+		XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
 		return;
 	}
 	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + thlen, GFP_ATOMIC);
@@ -783,7 +783,7 @@ static void xtcp_send_ctl(struct net *net, struct sk_buff *in, u8 flags,
 	}
 	xtcp_tcp_csum(skb, iph->daddr, iph->saddr);
 	if (flags & TCPHDR_RST)
-		__XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
 	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr);
 }
 

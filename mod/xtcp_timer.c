@@ -66,7 +66,7 @@ static void xtcp_timeout(struct sock *sk)
 	int err = READ_ONCE(sk->sk_err_soft) ? : ETIMEDOUT;
 
 	if (sk->sk_state == TCP_SYN_SENT)
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CONNTIMEDOUT);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CONNTIMEDOUT);
 	WRITE_ONCE(sk->sk_err, err);
 	xtcp_done(sk);		/* closed first, as xtcp_reset() */
 	if (!sock_flag(sk, SOCK_DEAD))
@@ -115,7 +115,7 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		xs->retransmits++;
 		xtcp_backoff(xs);
 		xtcp_reset_retrans_timer(sk);
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SYNRETRANS);
 		xtcp_retransmit_syn(sk);
 		return;
 	case TCP_FIN_WAIT2:
@@ -144,8 +144,8 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		return;
 	}
 	xs->retransmits++;
-	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTOS);
-	__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RTOS);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
 	xtcp_enter_loss(sk);
 	xtcp_backoff(xs);
 	xtcp_write_xmit(sk, true);

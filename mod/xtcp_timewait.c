@@ -76,7 +76,7 @@ void xtcp_time_wait(struct sock *sk)
 		if (xtcp_ehash_replace(sk, tw)) {
 			mod_timer(&tw->timer, jiffies +
 				  READ_ONCE(xn->sysctl_tw_timeout) * HZ);
-			__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEWAIT);
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEWAIT);
 		} else {
 			kfree(tw);
 		}
