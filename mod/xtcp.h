@@ -47,6 +47,9 @@
  * @XTCP_MIB_OFOQUEUE: segments queued out of order
  * @XTCP_MIB_PAWSDROP: segments dropped by PAWS
  * @XTCP_MIB_RCVPRUNED: segments dropped for want of receive buffer
+ * @XTCP_MIB_ICMPCSUMERRORS: ICMP errors dropped for a bad checksum
+ * @XTCP_MIB_SACKRENEGING: timeouts that found the peer had dropped data
+ *	it SACKed
  * @XTCP_MIB_MAX: number of counters
  */
 enum xtcp_mib_field {
@@ -75,6 +78,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_OFOQUEUE,
 	XTCP_MIB_PAWSDROP,
 	XTCP_MIB_RCVPRUNED,
+	XTCP_MIB_ICMPCSUMERRORS,
+	XTCP_MIB_SACKRENEGING,
 	XTCP_MIB_MAX
 };
 
@@ -147,6 +152,17 @@ static inline struct xtcp_net *xtcp_pernet(const struct net *net)
 
 struct xtcp_bind_bucket;
 struct xtcp_dest;
+
+/*
+ * Work a softirq could not do because the user owned the socket, done
+ * by release_sock() (xtcp_release_cb()), as Linux's TCP_*_DEFERRED
+ * flags. Each set bit holds a socket reference.
+ */
+enum xtcp_deferred_bits {
+	XTCP_RETRANS_TIMER_DEFERRED,
+	XTCP_DELACK_TIMER_DEFERRED,
+	XTCP_MTU_REDUCED_DEFERRED,
+};
 
 enum xtcp_hnode_kind {
 	XTCP_HNODE_SOCK,
@@ -242,6 +258,7 @@ struct xtcp_tw {
  * @retransmits: retransmissions of the current segment
  * @rto: retransmission timeout, jiffies
  * @retrans_timer: the retransmission timer (holds a socket reference)
+ * @retrans_deadline: when it is due, jiffies; 0 while stopped
  * @delack_timer: the delayed-ACK timer (holds a socket reference)
  * @send_head: first skb of sk_write_queue not sent yet, or NULL
  * @write_seq: sequence number after the last byte queued (FIN included)
@@ -272,6 +289,8 @@ struct xtcp_tw {
  * @rexmit_high: in recovery, holes below this have been retransmitted
  * @last_ooo_seq: sequence of the latest out-of-order arrival (its SACK
  *	block goes first, RFC 2018)
+ * @deferred: enum xtcp_deferred_bits, set from softirq (atomic bitops)
+ * @mtu_info: the MTU of the latest ICMP "fragmentation needed"
  */
 struct xtcp_sock {
 	struct inet_sock		inet;
@@ -307,6 +326,7 @@ struct xtcp_sock {
 	u8				retransmits;
 	u32				rto;
 	struct timer_list		retrans_timer;
+	unsigned long			retrans_deadline;
 	struct timer_list		delack_timer;
 
 	struct sk_buff			*send_head;
@@ -336,6 +356,8 @@ struct xtcp_sock {
 	u32				highest_sack;
 	u32				rexmit_high;
 	u32				last_ooo_seq;
+	unsigned long			deferred;
+	u32				mtu_info;
 };
 
 /**
@@ -428,6 +450,7 @@ void xtcp_clear_timers(struct sock *sk);
 void xtcp_clear_timers_retrans(struct sock *sk);
 void xtcp_reset_retrans_timer(struct sock *sk);
 void xtcp_schedule_ack(struct sock *sk);
+void xtcp_release_cb(struct sock *sk);
 
 /* xtcp_sock.c */
 void xtcp_set_state(struct sock *sk, int state);

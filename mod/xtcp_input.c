@@ -878,7 +878,11 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
  * connecting, unreachables end the attempt with the mapped errno; once
  * connected they are soft errors (reported by IP_RECVERR, or as the
  * reason when the connection later times out). Fragmentation needed
- * lowers the MSS.
+ * updates the route's path MTU and the send MSS (xtcp_mtu_reduced()),
+ * deferred to release_sock() when the user owns the socket; a redirect
+ * updates the route. The hook runs before icmp_rcv(), so the message's
+ * checksum is verified here first: a forged or damaged message must not
+ * abort a connection.
  */
 static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 {
@@ -889,8 +893,8 @@ static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 	struct xtcp_hnode *hn;
 	struct xtcp_sock *xs;
 	struct sock *sk;
+	u32 seq, info = 0;
 	int err;
-	u32 seq;
 
 	off = ihl + sizeof(*icmph);
 	if (!pskb_may_pull(skb, off + sizeof(*inner)))
@@ -900,6 +904,10 @@ static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 	if (inner->protocol != IPPROTO_TCP || inner->ihl < 5 ||
 	    !pskb_may_pull(skb, off + inner->ihl * 4 + 8))
 		return;
+	if (csum_fold(skb_checksum(skb, ihl, skb->len - ihl, 0))) {
+		__XTCP_INC_STATS(net, XTCP_MIB_ICMPCSUMERRORS);
+		return;
+	}
 	icmph = (const struct icmphdr *)(skb->data + ihl);
 	inner = (const struct iphdr *)(skb->data + off);
 	th = (const struct tcphdr *)(skb->data + off + inner->ihl * 4);
@@ -909,12 +917,25 @@ static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 		if (icmph->code > NR_ICMP_UNREACH)
 			return;
 		err = icmp_err_convert[icmph->code].errno;
+		if (icmph->code == ICMP_FRAG_NEEDED) {
+			/* What icmp_unreach() would pass on (ip_no_pmtu_disc). */
+			switch (READ_ONCE(net->ipv4.sysctl_ip_no_pmtu_disc)) {
+			case 2:
+			case 3:
+				return;
+			case 0:
+				info = ntohs(icmph->un.frag.mtu);
+			}
+		}
 		break;
 	case ICMP_TIME_EXCEEDED:
 		err = EHOSTUNREACH;
 		break;
 	case ICMP_PARAMETERPROB:
 		err = EPROTO;
+		break;
+	case ICMP_REDIRECT:
+		err = 0;
 		break;
 	default:
 		return;
@@ -933,21 +954,29 @@ static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 	seq = ntohl(th->seq);
 
 	bh_lock_sock(sk);
+	if (sk->sk_state == TCP_CLOSE)
+		goto out;
 	if (before(seq, xs->snd_una) || after(seq, xs->snd_max)) {
 		__XTCP_INC_STATS(net, XTCP_MIB_ICMPOUTOFWINDOW);
 		goto out;
 	}
 	__XTCP_INC_STATS(net, XTCP_MIB_ICMPERRORS);
 
+	if (icmph->type == ICMP_REDIRECT) {
+		struct dst_entry *dst = __sk_dst_check(sk, 0);
+
+		if (!sock_owned_by_user(sk) && dst)
+			dst->ops->redirect(dst, sk, skb);
+		goto out;
+	}
 	if (icmph->type == ICMP_DEST_UNREACH &&
 	    icmph->code == ICMP_FRAG_NEEDED) {
-		u32 mtu = ntohs(icmph->un.frag.mtu);
-
-		if (mtu >= 68 + sizeof(struct tcphdr) && mtu < 0xffff &&
-		    mtu - sizeof(struct iphdr) - sizeof(struct tcphdr) <
-		    xs->mss_cache)
-			xs->mss_cache = mtu - sizeof(struct iphdr) -
-					sizeof(struct tcphdr);
+		WRITE_ONCE(xs->mtu_info, info);
+		if (!sock_owned_by_user(sk))
+			xtcp_mtu_reduced(sk);
+		else if (!test_and_set_bit(XTCP_MTU_REDUCED_DEFERRED,
+					   &xs->deferred))
+			sock_hold(sk);
 		goto out;
 	}
 

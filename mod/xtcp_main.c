@@ -23,6 +23,7 @@ struct proto xtcp_prot = {
 	.name		= "XTCP",
 	.owner		= THIS_MODULE,
 	.obj_size	= sizeof(struct xtcp_sock),
+	.release_cb	= xtcp_release_cb,
 };
 
 static int __net_init xtcp_net_init(struct net *net)

@@ -537,32 +537,22 @@ bool xtcp_retransmit_hole(struct sock *sk)
 			continue;
 		cb->retrans = 1;
 		xs->rexmit_high = cb->end_seq;
-		__XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
 		xtcp_send_queued(sk, skb);
 		return true;
 	}
 	return false;
 }
 
-/**
- * xtcp_enter_loss() - a retransmission timeout: start again from snd_una
- * @sk: the socket, owned by the caller
- *
- * RFC 5681: ssthresh becomes half the flight, cwnd one segment; every
- * segment in flight is taken as lost and sent again as the window opens
- * (go-back-N, without SACK scoreboard).
+/*
+ * Everything sent goes out again from snd_una as the windows allow (what
+ * is SACKed is stepped over by xtcp_write_xmit()), as retransmissions.
  */
-void xtcp_enter_loss(struct sock *sk)
+static void xtcp_rewind(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb;
 
-	xs->snd_ssthresh = max_t(u32, xtcp_packets_in_flight(xs) / 2, 2);
-	xs->snd_cwnd = 1;
-	xs->cwnd_cnt = 0;
-	xs->in_recovery = false;
-	xs->dupacks = 0;
-	xs->high_seq = xs->snd_max;
 	skb_queue_walk(&sk->sk_write_queue, skb) {
 		if (!before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
 			break;
@@ -570,6 +560,159 @@ void xtcp_enter_loss(struct sock *sk)
 	}
 	xs->send_head = skb_peek(&sk->sk_write_queue);
 	xs->snd_nxt = xs->snd_una;
+	xs->rexmit_high = xs->snd_una;
+}
+
+/**
+ * xtcp_enter_loss() - a retransmission timeout: start again from snd_una
+ * @sk: the socket, owned by the caller
+ *
+ * RFC 5681: ssthresh becomes half the flight, cwnd one segment; every
+ * segment in flight that the peer has not SACKed is taken as lost and
+ * sent again as the window opens. A SACKed head means the receiver
+ * reneged (RFC 2018 section 8: it may discard what it SACKed, and Linux
+ * does under memory pressure): then no SACK mark is trusted any more,
+ * as Linux's tcp_timeout_mark_lost(), and the head goes out first.
+ */
+void xtcp_enter_loss(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
+
+	xs->snd_ssthresh = max_t(u32, xtcp_packets_in_flight(xs) / 2, 2);
+	xs->snd_cwnd = 1;
+	xs->cwnd_cnt = 0;
+	xs->in_recovery = false;
+	xs->dupacks = 0;
+	xs->high_seq = xs->snd_max;
+	if (skb && XTCP_SKB_CB(skb)->sacked) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_SACKRENEGING);
+		skb_queue_walk(&sk->sk_write_queue, skb)
+			XTCP_SKB_CB(skb)->sacked = 0;
+		xs->highest_sack = xs->snd_una;
+	}
+	xtcp_rewind(sk);
+}
+
+/**
+ * xtcp_fragment() - cut a write-queue segment in two
+ * @sk: the socket, owned by the caller
+ * @skb: the segment, on sk_write_queue, longer than @len bytes of payload
+ * @len: payload bytes @skb keeps; the rest moves to a new segment after it
+ *
+ * The new segment inherits the FIN and the retransmission marks. Queued
+ * segments are linear (xtcp_new_skb()); the original may still have a
+ * clone in flight, whose data is left alone: only the tail is copied.
+ *
+ * Return: 0 or -ENOMEM (the segment is then left whole).
+ */
+static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
+{
+	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb), *ncb;
+	u32 tail = skb->len - len;
+	struct sk_buff *buff;
+
+	buff = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR + tail,
+			 GFP_ATOMIC);
+	if (!buff)
+		return -ENOMEM;
+	skb_reserve(buff, MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR);
+	skb_copy_bits(skb, len, skb_put(buff, tail), tail);
+	skb_trim(skb, len);
+
+	ncb = XTCP_SKB_CB(buff);
+	*ncb = *cb;
+	ncb->seq = cb->seq + len;
+	cb->end_seq = ncb->seq;
+	cb->fin = 0;
+	__skb_queue_after(&sk->sk_write_queue, skb, buff);
+	sk_wmem_queued_add(sk, buff->truesize);
+	return 0;
+}
+
+/* Cut every queued segment longer than the send MSS. */
+static void xtcp_fragment_queue(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb;
+
+	skb_queue_walk(&sk->sk_write_queue, skb)
+		while (skb->len > xs->mss_cache &&
+		       !xtcp_fragment(sk, skb, xs->mss_cache))
+			;
+}
+
+/*
+ * The socket's route after a path MTU report: the route's own PMTU
+ * update (which clamps to net.ipv4.route.min_pmtu and locks the MTU
+ * below it, as for Linux's TCP), on a route made again if needed. As
+ * inet_csk_update_pmtu(). Returns the route (the socket holds it), or
+ * NULL.
+ */
+static struct dst_entry *xtcp_update_pmtu(struct sock *sk, u32 mtu)
+{
+	struct dst_entry *dst = __sk_dst_check(sk, 0);
+	struct rtable *rt;
+
+	if (!dst) {
+		rt = xtcp_sk_route(sk);
+		if (IS_ERR(rt))
+			return NULL;
+		ip_rt_put(rt);
+		dst = &rt->dst;
+	}
+	dst->ops->update_pmtu(dst, sk, NULL, mtu, true);
+	dst = __sk_dst_check(sk, 0);
+	if (!dst) {
+		rt = xtcp_sk_route(sk);
+		if (IS_ERR(rt))
+			return NULL;
+		ip_rt_put(rt);
+		dst = &rt->dst;
+	}
+	return dst;
+}
+
+/**
+ * xtcp_mtu_reduced() - act on an ICMP "fragmentation needed"
+ * @sk: the socket, owned by the caller (softirq, or release_sock())
+ *
+ * As tcp_v4_mtu_reduced(): the route learns the MTU; if the socket does
+ * path MTU discovery and the send MSS was computed for a larger MTU, it
+ * is recomputed (timestamps included: the segments then fit), queued
+ * segments are cut to it, and everything in flight is sent again at the
+ * new size, the segments that were too big having been dropped on the
+ * way. The congestion window is left alone: no more data is in the
+ * network, only in smaller units.
+ */
+void xtcp_mtu_reduced(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct dst_entry *dst;
+	u32 mtu;
+
+	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))
+		return;
+	mtu = READ_ONCE(xs->mtu_info);
+	dst = xtcp_update_pmtu(sk, mtu);
+	if (!dst)
+		return;
+	/* Kept as the reason if the connection cannot recover. */
+	if (mtu < dst_mtu(dst) && ip_dont_fragment(sk, dst))
+		WRITE_ONCE(sk->sk_err_soft, EMSGSIZE);
+	mtu = dst_mtu(dst);
+	if (inet->pmtudisc == IP_PMTUDISC_DONT || !ip_sk_accept_pmtu(sk) ||
+	    xs->pmtu_cookie <= mtu)
+		return;
+
+	xtcp_sync_mss(sk, mtu);
+	xtcp_fragment_queue(sk);
+	if (xs->snd_una == xs->snd_max)
+		return;
+	/* Go back to snd_una at the new size (tcp_simple_retransmit()). */
+	xtcp_rewind(sk);
+	xtcp_write_xmit(sk, true);
 }
 
 /**

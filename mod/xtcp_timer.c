@@ -20,6 +20,12 @@
  *
  * The delayed-ACK timer sends an ACK owed for at most 40 ms (Linux's
  * TCP_DELACK_MIN).
+ *
+ * A timer that fires while the user owns the socket does not re-arm
+ * itself: it leaves its work to release_sock(), which calls
+ * xtcp_release_cb(), as Linux's TCP_WRITE_TIMER_DEFERRED and
+ * TCP_DELACK_TIMER_DEFERRED. An ICMP "fragmentation needed" is deferred
+ * the same way.
  */
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -45,7 +51,8 @@ void xtcp_reset_retrans_timer(struct sock *sk)
 	unsigned long when = sk->sk_state == TCP_FIN_WAIT2 ?
 			     READ_ONCE(xn->sysctl_fin_timeout) * HZ : xs->rto;
 
-	sk_reset_timer(sk, &xs->retrans_timer, jiffies + when);
+	xs->retrans_deadline = jiffies + when;
+	sk_reset_timer(sk, &xs->retrans_timer, xs->retrans_deadline);
 }
 
 /**
@@ -153,18 +160,41 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		xtcp_reset_retrans_timer(sk);
 }
 
+/*
+ * The retransmission timer's work, if it is still due: the timer may
+ * have been stopped or moved since it fired (by an ACK from the backlog,
+ * when the work was deferred).
+ */
+static void xtcp_retrans_timer_expired(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!xs->retrans_deadline || timer_pending(&xs->retrans_timer))
+		return;
+	if (time_before(jiffies, xs->retrans_deadline)) {
+		sk_reset_timer(sk, &xs->retrans_timer, xs->retrans_deadline);
+		return;
+	}
+	xs->retrans_deadline = 0;
+	xtcp_retransmit_timer(sk);
+}
+
+static void xtcp_delack_expired(struct sock *sk)
+{
+	if (xtcp_sk(sk)->ack_pending && sk->sk_state != TCP_CLOSE)
+		xtcp_send_ack(sk, TCPHDR_ACK);
+}
+
 static void xtcp_retrans_timer_fn(struct timer_list *t)
 {
 	struct xtcp_sock *xs = from_timer(xs, t, retrans_timer);
 	struct sock *sk = &xs->inet.sk;
 
 	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk)) {
-		/* Try again shortly; the owner may change the state. */
-		sk_reset_timer(sk, &xs->retrans_timer, jiffies + HZ / 20);
-	} else {
-		xtcp_retransmit_timer(sk);
-	}
+	if (!sock_owned_by_user(sk))
+		xtcp_retrans_timer_expired(sk);
+	else if (!test_and_set_bit(XTCP_RETRANS_TIMER_DEFERRED, &xs->deferred))
+		sock_hold(sk);
 	bh_unlock_sock(sk);
 	sock_put(sk);
 }
@@ -175,12 +205,44 @@ static void xtcp_delack_timer_fn(struct timer_list *t)
 	struct sock *sk = &xs->inet.sk;
 
 	bh_lock_sock(sk);
-	if (sock_owned_by_user(sk))
-		sk_reset_timer(sk, &xs->delack_timer, jiffies + HZ / 50);
-	else if (xs->ack_pending && sk->sk_state != TCP_CLOSE)
-		xtcp_send_ack(sk, TCPHDR_ACK);
+	if (!sock_owned_by_user(sk))
+		xtcp_delack_expired(sk);
+	else if (!test_and_set_bit(XTCP_DELACK_TIMER_DEFERRED, &xs->deferred))
+		sock_hold(sk);
 	bh_unlock_sock(sk);
 	sock_put(sk);
+}
+
+/**
+ * xtcp_release_cb() - proto->release_cb: the work deferred while the
+ *	user owned the socket
+ * @sk: the socket
+ *
+ * Called by release_sock() with the socket still owned, its spinlock
+ * held and bottom halves disabled. Each deferred bit carries a socket
+ * reference, dropped here; the caller holds one of its own.
+ */
+void xtcp_release_cb(struct sock *sk)
+	__must_hold(&sk->sk_lock.slock)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	unsigned long flags;
+
+	if (!READ_ONCE(xs->deferred))
+		return;
+	flags = xchg(&xs->deferred, 0);
+	if (flags & BIT(XTCP_RETRANS_TIMER_DEFERRED)) {
+		xtcp_retrans_timer_expired(sk);
+		__sock_put(sk);
+	}
+	if (flags & BIT(XTCP_DELACK_TIMER_DEFERRED)) {
+		xtcp_delack_expired(sk);
+		__sock_put(sk);
+	}
+	if (flags & BIT(XTCP_MTU_REDUCED_DEFERRED)) {
+		xtcp_mtu_reduced(sk);
+		__sock_put(sk);
+	}
 }
 
 void xtcp_init_timers(struct sock *sk)
@@ -195,6 +257,7 @@ void xtcp_init_timers(struct sock *sk)
  */
 void xtcp_clear_timers_retrans(struct sock *sk)
 {
+	xtcp_sk(sk)->retrans_deadline = 0;
 	sk_stop_timer(sk, &xtcp_sk(sk)->retrans_timer);
 }
 
@@ -204,6 +267,7 @@ void xtcp_clear_timers_retrans(struct sock *sk)
  */
 void xtcp_clear_timers(struct sock *sk)
 {
+	xtcp_sk(sk)->retrans_deadline = 0;
 	sk_stop_timer(sk, &xtcp_sk(sk)->retrans_timer);
 	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
 	xtcp_sk(sk)->ack_pending = false;
