@@ -9,6 +9,7 @@
 #define _XTCP_H
 
 #include <linux/bitmap.h>
+#include <linux/list_nulls.h>
 #include <linux/mutex.h>
 #include <linux/seqlock.h>
 #include <linux/timer.h>
@@ -183,7 +184,7 @@ enum xtcp_hnode_kind {
  * finds either.
  */
 struct xtcp_hnode {
-	struct hlist_node	node;
+	struct hlist_nulls_node	node;
 	possible_net_t		net;
 	__be32			laddr;
 	__be32			raddr;

@@ -33,8 +33,21 @@
 #define XTCP_DHASH_BITS		12
 #define XTCP_PERTURB_BITS	8
 
+/*
+ * A slot of the established table. Readers walk @chain under RCU; a
+ * node taken out keeps its next pointer (hlist_nulls_del_init_rcu()), so
+ * a reader standing on it walks on; a node that moved to another chain
+ * (a socket connected again) leads the reader to another slot's nulls
+ * marker, and the lookup starts over, as __inet_lookup_established().
+ */
 struct xtcp_ehash_slot {
 	spinlock_t		lock;	/* writers of chain */
+	struct hlist_nulls_head	chain;
+};
+
+/* A slot of the destination table: writers and readers hold @lock. */
+struct xtcp_dhash_slot {
+	spinlock_t		lock;	/* guards chain */
 	struct hlist_head	chain;
 };
 
@@ -68,34 +81,33 @@ struct xtcp_dest {
 };
 
 static struct xtcp_ehash_slot *xtcp_ehash;
-static struct xtcp_ehash_slot *xtcp_dhash;
+static struct xtcp_dhash_slot *xtcp_dhash;
 static siphash_key_t xtcp_ehash_key __read_mostly;
 static siphash_key_t xtcp_port_key __read_mostly;
 static u32 xtcp_perturb[1 << XTCP_PERTURB_BITS];
 
-static struct xtcp_ehash_slot *xtcp_slots_alloc(unsigned int bits)
-{
-	struct xtcp_ehash_slot *slots;
-	unsigned int i;
-
-	slots = kvcalloc(1U << bits, sizeof(*slots), GFP_KERNEL);
-	if (!slots)
-		return NULL;
-	for (i = 0; i < 1U << bits; i++) {
-		spin_lock_init(&slots[i].lock);
-		INIT_HLIST_HEAD(&slots[i].chain);
-	}
-	return slots;
-}
-
 int xtcp_ehash_init(void)
 {
+	unsigned int i;
+
 	get_random_bytes(&xtcp_ehash_key, sizeof(xtcp_ehash_key));
 	get_random_bytes(&xtcp_port_key, sizeof(xtcp_port_key));
 	get_random_bytes(xtcp_perturb, sizeof(xtcp_perturb));
 
-	xtcp_ehash = xtcp_slots_alloc(XTCP_EHASH_BITS);
-	xtcp_dhash = xtcp_slots_alloc(XTCP_DHASH_BITS);
+	xtcp_ehash = kvcalloc(1U << XTCP_EHASH_BITS, sizeof(*xtcp_ehash),
+			      GFP_KERNEL);
+	xtcp_dhash = kvcalloc(1U << XTCP_DHASH_BITS, sizeof(*xtcp_dhash),
+			      GFP_KERNEL);
+	if (xtcp_ehash)
+		for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+			spin_lock_init(&xtcp_ehash[i].lock);
+			INIT_HLIST_NULLS_HEAD(&xtcp_ehash[i].chain, i);
+		}
+	if (xtcp_dhash)
+		for (i = 0; i < 1U << XTCP_DHASH_BITS; i++) {
+			spin_lock_init(&xtcp_dhash[i].lock);
+			INIT_HLIST_HEAD(&xtcp_dhash[i].chain);
+		}
 	if (!xtcp_ehash || !xtcp_dhash) {
 		kvfree(xtcp_ehash);
 		kvfree(xtcp_dhash);
@@ -109,22 +121,28 @@ void xtcp_ehash_destroy(void)
 	unsigned int i;
 
 	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++)
-		WARN_ON_ONCE(!hlist_empty(&xtcp_ehash[i].chain));
+		WARN_ON_ONCE(!hlist_nulls_empty(&xtcp_ehash[i].chain));
 	for (i = 0; i < 1U << XTCP_DHASH_BITS; i++)
 		WARN_ON_ONCE(!hlist_empty(&xtcp_dhash[i].chain));
 	kvfree(xtcp_ehash);
 	kvfree(xtcp_dhash);
 }
 
-static struct xtcp_ehash_slot *
-xtcp_ehash_slot(const struct net *net, __be32 laddr, __be16 lport,
-		__be32 raddr, __be16 rport)
+static u32 xtcp_ehash_index(const struct net *net, __be32 laddr,
+			     __be16 lport, __be32 raddr, __be16 rport)
 {
 	u32 h = siphash_3u32((__force u32)laddr, (__force u32)raddr,
 			     ((__force u32)lport << 16) | (__force u32)rport,
 			     &xtcp_ehash_key);
 
-	return &xtcp_ehash[hash_32(h + net_hash_mix(net), XTCP_EHASH_BITS)];
+	return hash_32(h + net_hash_mix(net), XTCP_EHASH_BITS);
+}
+
+static struct xtcp_ehash_slot *
+xtcp_ehash_slot(const struct net *net, __be32 laddr, __be16 lport,
+		__be32 raddr, __be16 rport)
+{
+	return &xtcp_ehash[xtcp_ehash_index(net, laddr, lport, raddr, rport)];
 }
 
 static bool xtcp_hnode_match(const struct xtcp_hnode *hn, const struct net *net,
@@ -141,6 +159,15 @@ static struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
 	return &container_of(hn, struct xtcp_sock, hnode)->inet.sk;
 }
 
+/* Take a reference on @hn unless it is being freed. */
+static bool xtcp_hnode_hold(struct xtcp_hnode *hn)
+{
+	if (hn->kind == XTCP_HNODE_SOCK)
+		return refcount_inc_not_zero(&xtcp_hnode_sk(hn)->sk_refcnt);
+	return refcount_inc_not_zero(&container_of(hn, struct xtcp_tw,
+						   hnode)->refcnt);
+}
+
 /**
  * xtcp_ehash_lookup() - find the connection a segment belongs to
  * @net: the namespace the segment arrived in
@@ -151,32 +178,37 @@ static struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
  *
  * Called under rcu_read_lock() (softirq input). Sockets are freed after
  * a grace period (SOCK_RCU_FREE) and TIME_WAIT entries with kfree_rcu(),
- * so a node found here stays readable while its reference is taken.
+ * so a node found here stays readable while its reference is taken; a
+ * socket may meanwhile have been disconnected and hashed again under
+ * another 4-tuple, so the match is made again once the reference is
+ * held, and a walk that ended on another slot's nulls marker (it
+ * followed a node that moved) starts over.
  *
  * Return: the entry with a reference held (xtcp_hnode_put()), or NULL.
  */
 struct xtcp_hnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 				     __be16 rport, __be32 laddr, __be16 lport)
 {
-	struct xtcp_ehash_slot *slot;
+	u32 index = xtcp_ehash_index(net, laddr, lport, raddr, rport);
+	struct xtcp_ehash_slot *slot = &xtcp_ehash[index];
+	struct hlist_nulls_node *pos;
 	struct xtcp_hnode *hn;
 
-	slot = xtcp_ehash_slot(net, laddr, lport, raddr, rport);
-	hlist_for_each_entry_rcu(hn, &slot->chain, node) {
+begin:
+	hlist_nulls_for_each_entry_rcu(hn, pos, &slot->chain, node) {
 		if (!xtcp_hnode_match(hn, net, laddr, lport, raddr, rport))
 			continue;
-		if (hn->kind == XTCP_HNODE_SOCK) {
-			if (refcount_inc_not_zero(&xtcp_hnode_sk(hn)->sk_refcnt))
-				return hn;
-		} else {
-			struct xtcp_tw *tw = container_of(hn, struct xtcp_tw,
-							  hnode);
-
-			if (refcount_inc_not_zero(&tw->refcnt))
-				return hn;
+		if (unlikely(!xtcp_hnode_hold(hn)))
+			return NULL;
+		if (unlikely(!xtcp_hnode_match(hn, net, laddr, lport, raddr,
+					       rport))) {
+			xtcp_hnode_put(hn);
+			goto begin;
 		}
-		return NULL;
+		return hn;
 	}
+	if (get_nulls_value(pos) != index)
+		goto begin;
 	return NULL;
 }
 
@@ -196,7 +228,7 @@ void xtcp_hnode_put(struct xtcp_hnode *hn)
 
 /* ---- destinations ---- */
 
-static struct xtcp_ehash_slot *xtcp_dest_slot(const struct net *net,
+static struct xtcp_dhash_slot *xtcp_dest_slot(const struct net *net,
 					      __be32 saddr, __be32 daddr,
 					      __be16 dport)
 {
@@ -206,7 +238,7 @@ static struct xtcp_ehash_slot *xtcp_dest_slot(const struct net *net,
 	return &xtcp_dhash[hash_32(h + net_hash_mix(net), XTCP_DHASH_BITS)];
 }
 
-static struct xtcp_dest *xtcp_dest_find(struct xtcp_ehash_slot *slot,
+static struct xtcp_dest *xtcp_dest_find(struct xtcp_dhash_slot *slot,
 					const struct net *net, __be32 saddr,
 					__be32 daddr, __be16 dport)
 {
@@ -237,7 +269,7 @@ static struct xtcp_dest *xtcp_dest_get(struct net *net, __be32 saddr,
 				       __be32 daddr, __be16 dport,
 				       int low, int high)
 {
-	struct xtcp_ehash_slot *slot = xtcp_dest_slot(net, saddr, daddr,
+	struct xtcp_dhash_slot *slot = xtcp_dest_slot(net, saddr, daddr,
 						       dport);
 	struct xtcp_dest *d, *new;
 	u32 base, nbits;
@@ -281,7 +313,7 @@ static struct xtcp_dest *xtcp_dest_get(struct net *net, __be32 saddr,
 
 static void xtcp_dest_put(struct xtcp_dest *d)
 {
-	struct xtcp_ehash_slot *slot = xtcp_dest_slot(read_pnet(&d->net),
+	struct xtcp_dhash_slot *slot = xtcp_dest_slot(read_pnet(&d->net),
 						      d->saddr, d->daddr,
 						      d->dport);
 	bool last;
@@ -450,6 +482,7 @@ static int xtcp_check_established(struct sock *sk, bool ephemeral)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct net *net = sock_net(sk);
 	struct xtcp_hnode *hn, *self = &xs->hnode;
+	struct hlist_nulls_node *pos;
 	struct xtcp_ehash_slot *slot;
 	struct xtcp_tw *tw = NULL;
 
@@ -463,7 +496,7 @@ static int xtcp_check_established(struct sock *sk, bool ephemeral)
 	slot = xtcp_ehash_slot(net, self->laddr, self->lport, self->raddr,
 			       self->rport);
 	spin_lock_bh(&slot->lock);
-	hlist_for_each_entry(hn, &slot->chain, node) {
+	hlist_nulls_for_each_entry(hn, pos, &slot->chain, node) {
 		if (!xtcp_hnode_match(hn, net, self->laddr, self->lport,
 				      self->raddr, self->rport))
 			continue;
@@ -477,10 +510,10 @@ static int xtcp_check_established(struct sock *sk, bool ephemeral)
 	}
 
 	sock_hold(sk);
-	hlist_add_head_rcu(&self->node, &slot->chain);
+	hlist_nulls_add_head_rcu(&self->node, &slot->chain);
 	xs->hashed = true;
 	if (tw)
-		hlist_del_init_rcu(&tw->hnode.node);
+		hlist_nulls_del_init_rcu(&tw->hnode.node);
 	spin_unlock_bh(&slot->lock);
 
 	if (tw) {
@@ -668,7 +701,7 @@ void xtcp_unhash(struct sock *sk)
 	slot = xtcp_ehash_slot(read_pnet(&self->net), self->laddr,
 			       self->lport, self->raddr, self->rport);
 	spin_lock_bh(&slot->lock);
-	hlist_del_init_rcu(&self->node);
+	hlist_nulls_del_init_rcu(&self->node);
 	xs->hashed = false;
 	spin_unlock_bh(&slot->lock);
 
@@ -690,6 +723,9 @@ void xtcp_unhash(struct sock *sk)
  *
  * The entry takes over the socket's mark in the destination's port map;
  * the table's reference on @sk is dropped (the caller holds another).
+ * The entry goes in before the socket comes out, under the slot's lock,
+ * as inet_twsk_hashdance(): a lookup finds one or the other, and one
+ * standing on the socket's node walks on to the rest of the chain.
  *
  * Return: false if @sk was not in the table.
  */
@@ -706,8 +742,8 @@ bool xtcp_ehash_replace(struct sock *sk, struct xtcp_tw *tw)
 		spin_unlock_bh(&slot->lock);
 		return false;
 	}
-	hlist_replace_rcu(&self->node, &tw->hnode.node);
-	INIT_HLIST_NODE(&self->node);
+	hlist_nulls_add_head_rcu(&tw->hnode.node, &slot->chain);
+	hlist_nulls_del_init_rcu(&self->node);
 	xs->hashed = false;
 	tw->dest = xs->dest;
 	xs->dest = NULL;
@@ -734,11 +770,11 @@ bool xtcp_tw_unhash(struct xtcp_tw *tw)
 	slot = xtcp_ehash_slot(read_pnet(&hn->net), hn->laddr, hn->lport,
 			       hn->raddr, hn->rport);
 	spin_lock_bh(&slot->lock);
-	if (hlist_unhashed(&hn->node)) {
+	if (hlist_nulls_unhashed(&hn->node)) {
 		spin_unlock_bh(&slot->lock);
 		return false;
 	}
-	hlist_del_init_rcu(&hn->node);
+	hlist_nulls_del_init_rcu(&hn->node);
 	d = tw->dest;
 	tw->dest = NULL;
 	spin_unlock_bh(&slot->lock);
@@ -762,12 +798,13 @@ void xtcp_tw_purge(struct net *net)
 
 	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
 		struct xtcp_ehash_slot *slot = &xtcp_ehash[i];
+		struct hlist_nulls_node *pos;
 		struct xtcp_hnode *hn;
 		struct xtcp_tw *tw;
 
 restart:
 		spin_lock_bh(&slot->lock);
-		hlist_for_each_entry(hn, &slot->chain, node) {
+		hlist_nulls_for_each_entry(hn, pos, &slot->chain, node) {
 			if (hn->kind != XTCP_HNODE_TW ||
 			    !net_eq(read_pnet(&hn->net), net))
 				continue;
@@ -814,9 +851,11 @@ int xtcp_ehash_seq_show(struct seq_file *seq, void *v)
 	seq_puts(seq, "local remote state\n");
 	rcu_read_lock();
 	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+		struct hlist_nulls_node *pos;
 		struct xtcp_hnode *hn;
 
-		hlist_for_each_entry_rcu(hn, &xtcp_ehash[i].chain, node) {
+		hlist_nulls_for_each_entry_rcu(hn, pos, &xtcp_ehash[i].chain,
+					       node) {
 			int state = TCP_TIME_WAIT;
 
 			if (!net_eq(read_pnet(&hn->net), net))

@@ -60,7 +60,7 @@ void xtcp_time_wait(struct sock *sk)
 	if (tw) {
 		tw->hnode = xs->hnode;
 		tw->hnode.kind = XTCP_HNODE_TW;
-		INIT_HLIST_NODE(&tw->hnode.node);
+		tw->hnode.node.pprev = NULL;	/* unhashed */
 		refcount_set(&tw->refcnt, 2);	/* the table, the timer */
 		tw->snd_nxt = xs->snd_max;
 		tw->rcv_nxt = xs->rcv_nxt;
