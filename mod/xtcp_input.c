@@ -20,6 +20,7 @@
 #include <net/ip.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/tcp.h>
+#include <net/xfrm.h>
 
 #include "xtcp.h"
 
@@ -843,7 +844,14 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 		return NF_ACCEPT;
 
 	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
-	if (!xtcp_validate(net, skb, ihl) || xtcp_ct_confirm(skb) != NF_ACCEPT) {
+	sk = hn->kind == XTCP_HNODE_SOCK ?
+	     &container_of(hn, struct xtcp_sock, hnode)->inet.sk : NULL;
+	/*
+	 * As tcp_v4_rcv(): an IPsec policy for the flow must have been
+	 * met (a plaintext segment where the policy wants ESP is dropped).
+	 */
+	if (!xtcp_validate(net, skb, ihl) || xtcp_ct_confirm(skb) != NF_ACCEPT ||
+	    !xfrm4_policy_check(sk, XFRM_POLICY_IN, skb)) {
 		xtcp_hnode_put(hn);
 		return NF_DROP;
 	}
@@ -854,7 +862,6 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 		return NF_STOLEN;
 	}
 
-	sk = &container_of(hn, struct xtcp_sock, hnode)->inet.sk;
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
