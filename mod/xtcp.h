@@ -93,11 +93,40 @@ struct xtcp_mib {
 #define XTCP_PORT_RANGE_HIGH	65535
 
 /**
+ * enum xtcp_knob - the sysctls xtcp shares with Linux's TCP
+ *
+ * Each follows the namespace's net.ipv4.tcp_<name> until written under
+ * net.xtcp (xtcp_sysctl.c); read them with xtcp_knob().
+ */
+enum xtcp_knob {
+	XTCP_KNOB_TIMESTAMPS,
+	XTCP_KNOB_SACK,
+	XTCP_KNOB_WINDOW_SCALING,
+	XTCP_KNOB_SYN_RETRIES,
+	XTCP_KNOB_SYNACK_RETRIES,
+	XTCP_KNOB_FIN_TIMEOUT,		/* seconds */
+	XTCP_KNOB_RETRIES2,
+	XTCP_KNOB_ORPHAN_RETRIES,
+	XTCP_KNOB_KEEPALIVE_TIME,	/* seconds */
+	XTCP_KNOB_KEEPALIVE_INTVL,	/* seconds */
+	XTCP_KNOB_KEEPALIVE_PROBES,
+	XTCP_KNOB_CHALLENGE_ACK_LIMIT,
+	XTCP_KNOB_INVALID_RATELIMIT,	/* milliseconds */
+	XTCP_KNOB_RFC1337,
+	XTCP_KNOB_MIN_SND_MSS,
+	XTCP_KNOB_RMEM,			/* min, default, max */
+	XTCP_KNOB_WMEM,
+	XTCP_KNOB_MAX
+};
+
+/**
  * struct xtcp_net - xtcp's state in one network namespace
  *
- * The sysctl_* fields back /proc/sys/net/xtcp/ and are read locklessly
- * with READ_ONCE(); the port range is two words, so it is read under
- * @port_range_lock, a seqlock, as Linux does for ip_local_port_range.
+ * The sysctl_* fields back xtcp's own entries of /proc/sys/net/xtcp/
+ * and are read locklessly with READ_ONCE(); so are @knob and
+ * @knob_pinned (xtcp_knob()). The port range is two words, so it is
+ * read under @port_range_lock, a seqlock, as Linux does for
+ * ip_local_port_range.
  */
 struct xtcp_net {
 	struct net		*net;
@@ -106,13 +135,10 @@ struct xtcp_net {
 	int			sysctl_tw_reuse;
 	int			sysctl_tw_reuse_delay;	/* ms */
 	int			sysctl_tw_timeout;	/* s */
-	int			sysctl_fin_timeout;	/* s */
-	int			sysctl_syn_retries;
-	int			sysctl_timestamps;
-	int			sysctl_sack;
-	int			sysctl_window_scaling;
-	int			sysctl_rmem[3];
-	int			sysctl_wmem[3];
+
+	/* Shared knobs written under net.xtcp, and which those are. */
+	int			knob[XTCP_KNOB_MAX][3];
+	unsigned long		knob_pinned;
 
 	seqlock_t		port_range_lock;
 	int			port_range[2];
@@ -149,6 +175,31 @@ extern unsigned int xtcp_net_id;
 static inline struct xtcp_net *xtcp_pernet(const struct net *net)
 {
 	return net_generic(net, xtcp_net_id);
+}
+
+int __xtcp_knob_ipv4(const struct net *net, enum xtcp_knob k, int i);
+
+/**
+ * xtcp_knob_i() - the value in effect of a shared sysctl
+ * @net: the namespace
+ * @k: the knob
+ * @i: which of its values (0 but for rmem and wmem)
+ *
+ * Return: the value written under net.xtcp, or else Linux's
+ * net.ipv4.tcp_* value, in the unit the sysctl shows.
+ */
+static inline int xtcp_knob_i(const struct net *net, enum xtcp_knob k, int i)
+{
+	const struct xtcp_net *xn = xtcp_pernet(net);
+
+	if (test_bit(k, &xn->knob_pinned))
+		return READ_ONCE(xn->knob[k][i]);
+	return __xtcp_knob_ipv4(net, k, i);
+}
+
+static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
+{
+	return xtcp_knob_i(net, k, 0);
 }
 
 struct xtcp_bind_bucket;

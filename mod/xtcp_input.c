@@ -168,7 +168,6 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 
 static void xtcp_established(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 
 	/*
 	 * No send buffer autotuning: an unlocked SO_SNDBUF starts at
@@ -176,7 +175,7 @@ static void xtcp_established(struct sock *sk)
 	 */
 	if (!(sk->sk_userlocks & SOCK_SNDBUF_LOCK))
 		WRITE_ONCE(sk->sk_sndbuf, max(sk->sk_sndbuf,
-					      READ_ONCE(xn->sysctl_wmem[2])));
+					      xtcp_knob_i(sock_net(sk), XTCP_KNOB_WMEM, 2)));
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABLISHED);
 	if (!sock_flag(sk, SOCK_DEAD)) {

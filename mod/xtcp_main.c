@@ -39,17 +39,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->sysctl_tw_reuse = 2;
 	xn->sysctl_tw_reuse_delay = 1000;
 	xn->sysctl_tw_timeout = 60;
-	xn->sysctl_fin_timeout = 60;
-	xn->sysctl_syn_retries = 6;
-	xn->sysctl_timestamps = 1;
-	xn->sysctl_sack = 1;
-	xn->sysctl_window_scaling = 1;
-	xn->sysctl_rmem[0] = 4096;
-	xn->sysctl_rmem[1] = 131072;
-	xn->sysctl_rmem[2] = 6291456;
-	xn->sysctl_wmem[0] = 4096;
-	xn->sysctl_wmem[1] = 16384;
-	xn->sysctl_wmem[2] = 4194304;
+	/* Shared knobs start out following net.ipv4 (knob_pinned 0). */
 
 	xn->reserved = bitmap_zalloc(XTCP_NR_PORTS, GFP_KERNEL);
 	xn->bound_ports = bitmap_zalloc(XTCP_NR_PORTS, GFP_KERNEL);

@@ -47,7 +47,6 @@ void xtcp_init_seq(struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	u32 h;
 
 	net_get_random_once(&xtcp_isn_key, sizeof(xtcp_isn_key));
@@ -56,7 +55,7 @@ void xtcp_init_seq(struct sock *sk)
 			 ((__force u32)inet->inet_sport << 16) |
 			 (__force u32)inet->inet_dport, &xtcp_isn_key);
 	xs->iss = h + (u32)(ktime_get_real_ns() >> 6);
-	xs->ts_offset = READ_ONCE(xn->sysctl_timestamps) == 1 ?
+	xs->ts_offset = xtcp_knob(sock_net(sk), XTCP_KNOB_TIMESTAMPS) == 1 ?
 			get_random_u32() : 0;
 }
 
@@ -784,7 +783,6 @@ void xtcp_purge_write_queue(struct sock *sk)
  */
 static void xtcp_select_initial_window(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
 	u32 maxspace;
@@ -796,7 +794,7 @@ static void xtcp_select_initial_window(struct sock *sk)
 		return;
 	maxspace = (sk->sk_userlocks & SOCK_RCVBUF_LOCK) ?
 		   READ_ONCE(sk->sk_rcvbuf) :
-		   max_t(u32, READ_ONCE(xn->sysctl_rmem[2]),
+		   max_t(u32, xtcp_knob_i(sock_net(sk), XTCP_KNOB_RMEM, 2),
 			 READ_ONCE(sk->sk_rcvbuf));
 	while (maxspace > U16_MAX && xs->rcv_wscale < TCP_MAX_WSCALE) {
 		maxspace >>= 1;
@@ -819,7 +817,6 @@ static void xtcp_select_initial_window(struct sock *sk)
  */
 int xtcp_send_syn(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct dst_entry *dst = __sk_dst_get(sk);
 	u32 mss = dst ? dst_metric_advmss(dst) : TCP_MSS_DEFAULT;
@@ -827,9 +824,9 @@ int xtcp_send_syn(struct sock *sk)
 	if (xs->user_mss && xs->user_mss < mss)
 		mss = xs->user_mss;
 	xs->adv_mss = mss;
-	xs->tstamp_ok = !!READ_ONCE(xn->sysctl_timestamps);
-	xs->sack_ok = !!READ_ONCE(xn->sysctl_sack);
-	xs->wscale_ok = !!READ_ONCE(xn->sysctl_window_scaling);
+	xs->tstamp_ok = !!xtcp_knob(sock_net(sk), XTCP_KNOB_TIMESTAMPS);
+	xs->sack_ok = !!xtcp_knob(sock_net(sk), XTCP_KNOB_SACK);
+	xs->wscale_ok = !!xtcp_knob(sock_net(sk), XTCP_KNOB_WINDOW_SCALING);
 	/* Until the SYN-ACK says more, as tcp_connect_init(). */
 	xs->mss_clamp = xs->user_mss ? : TCP_MSS_DEFAULT;
 	xs->tcp_header_len = sizeof(struct tcphdr) +

@@ -705,7 +705,6 @@ static const struct proto_ops xtcp_stream_ops = {
 
 static void xtcp_init_sock(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct inet_sock *inet = inet_sk(sk);
 
 	inet->is_icsk = 0;
@@ -730,8 +729,8 @@ static void xtcp_init_sock(struct sock *sk)
 	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	sk->sk_state = TCP_CLOSE;
-	sk->sk_sndbuf = READ_ONCE(xn->sysctl_wmem[1]);
-	sk->sk_rcvbuf = READ_ONCE(xn->sysctl_rmem[1]);
+	sk->sk_sndbuf = xtcp_knob_i(sock_net(sk), XTCP_KNOB_WMEM, 1);
+	sk->sk_rcvbuf = xtcp_knob_i(sock_net(sk), XTCP_KNOB_RMEM, 1);
 
 	xtcp_init_timers(sk);
 }

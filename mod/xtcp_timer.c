@@ -46,10 +46,9 @@
  */
 void xtcp_reset_retrans_timer(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long when = sk->sk_state == TCP_FIN_WAIT2 ?
-			     READ_ONCE(xn->sysctl_fin_timeout) * HZ : xs->rto;
+			     xtcp_knob(sock_net(sk), XTCP_KNOB_FIN_TIMEOUT) * HZ : xs->rto;
 
 	xs->retrans_deadline = jiffies + when;
 	sk_reset_timer(sk, &xs->retrans_timer, xs->retrans_deadline);
@@ -108,14 +107,13 @@ static void xtcp_probe_timer(struct sock *sk)
 
 static void xtcp_retransmit_timer(struct sock *sk)
 {
-	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int limit;
 
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
-		if (xs->retransmits >= READ_ONCE(xn->sysctl_syn_retries)) {
+		if (xs->retransmits >= xtcp_knob(sock_net(sk), XTCP_KNOB_SYN_RETRIES)) {
 			xtcp_timeout(sk);
 			return;
 		}

@@ -294,4 +294,84 @@ TEST_F(overlap, gso_packets)
 	expect_stream(_metadata, self->c.fd, 0, 3000 + 1448 * 6);
 }
 
+/* ---- the SYN, as the namespace's sysctls shape it ---- */
+
+FIXTURE(syn) {
+	struct peer p;
+};
+
+FIXTURE_SETUP(syn)
+{
+	const char *err = peer_setup(&self->p);
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+}
+
+FIXTURE_TEARDOWN(syn)
+{
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+/* The SYN a @family client sends toward the peer. */
+static void read_client_syn(struct __test_metadata *_metadata, struct peer *p,
+			    int family, struct pseg *syn)
+{
+	struct sockaddr_in sin = sin_make(PEER_ADDR, PEER_PORT);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	ASSERT_LE(0, fd);
+	connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	do {
+		ASSERT_EQ(1, peer_recv(p, syn, 3000)) TH_LOG("no SYN");
+	} while (syn->flags != SEG_SYN);
+	close(fd);
+}
+
+/* Option bytes equal, TSval aside (each stack has its own clock). */
+static int same_options(struct pseg *a, struct pseg *b)
+{
+	unsigned int i;
+
+	if (a->optlen != b->optlen || a->ts != b->ts)
+		return 0;
+	for (i = 0; i + 10 <= a->optlen; i++)
+		if (a->opt[i] == 8 && a->opt[i + 1] == 10) {
+			memset(a->opt + i + 2, 0, 4);
+			memset(b->opt + i + 2, 0, 4);
+			break;
+		}
+	return !memcmp(a->opt, b->opt, a->optlen);
+}
+
+/*
+ * The shared knobs follow net.ipv4: with tcp_timestamps 0 and a 15 MB
+ * tcp_rmem maximum, xtcp's SYN is Linux's (no timestamps, window scale
+ * 8, same window); pinned under net.xtcp, timestamps come back for xtcp
+ * alone.
+ */
+TEST_F(syn, options_follow_ipv4_knobs)
+{
+	static struct pseg lx, xt;
+
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_timestamps", "0"));
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_rmem",
+				"4096 131072 15728640"));
+	read_client_syn(_metadata, &self->p, AF_INET, &lx);
+	read_client_syn(_metadata, &self->p, xtcp_family(), &xt);
+	EXPECT_EQ(0, xt.ts);
+	EXPECT_EQ(8, xt.wscale);
+	EXPECT_EQ(lx.win, xt.win);
+	EXPECT_TRUE(same_options(&lx, &xt));
+
+	ASSERT_EQ(0, write_file(XTCP_SYSCTL_DIR "timestamps", "1"));
+	read_client_syn(_metadata, &self->p, xtcp_family(), &xt);
+	EXPECT_EQ(1, xt.ts);
+	read_client_syn(_metadata, &self->p, AF_INET, &lx);
+	EXPECT_EQ(0, lx.ts);
+
+	ASSERT_EQ(0, write_file(XTCP_SYSCTL_DIR "follow_ipv4", "timestamps"));
+	read_client_syn(_metadata, &self->p, xtcp_family(), &xt);
+	EXPECT_EQ(0, xt.ts);
+}
+
 TEST_HARNESS_MAIN

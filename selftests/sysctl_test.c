@@ -3,7 +3,9 @@
  * /proc/sys/net/xtcp/: the default of every entry, values each accepts
  * and reads back, values each refuses (write(2) fails with EINVAL and
  * the old value stays), and that every network namespace has its own
- * copy starting from the defaults.
+ * copy starting from the defaults. The knobs shared with Linux's TCP
+ * follow net.ipv4.tcp_<name> until written under net.xtcp, and again
+ * once named in net.xtcp.follow_ipv4.
  */
 #include "kselftest_harness.h"
 #include "xtcp_test.h"
@@ -88,6 +90,76 @@ FIXTURE_VARIANT_ADD(sysctl, window_scaling) {
 	.def = "1",
 	.good = { "0", "1" },
 	.bad = { "2", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, synack_retries) {
+	.name = "synack_retries",
+	.def = "5",
+	.good = { "0", "255", "2" },
+	.bad = { "256", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, retries2) {
+	.name = "retries2",
+	.def = "15",
+	.good = { "1", "255", "8" },
+	.bad = { "0", "256", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, orphan_retries) {
+	.name = "orphan_retries",
+	.def = "0",
+	.good = { "0", "255", "3" },
+	.bad = { "256", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, keepalive_time) {
+	.name = "keepalive_time",
+	.def = "7200",
+	.good = { "1", "32767", "60" },
+	.bad = { "0", "32768", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, keepalive_intvl) {
+	.name = "keepalive_intvl",
+	.def = "75",
+	.good = { "1", "32767", "5" },
+	.bad = { "0", "32768", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, keepalive_probes) {
+	.name = "keepalive_probes",
+	.def = "9",
+	.good = { "1", "127", "3" },
+	.bad = { "0", "128", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, challenge_ack_limit) {
+	.name = "challenge_ack_limit",
+	.def = "2147483647",
+	.good = { "0", "1000", "2147483647" },
+	.bad = { "-1", "abc", "2147483648" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, invalid_ratelimit) {
+	.name = "invalid_ratelimit",
+	.def = "500",
+	.good = { "0", "600000", "100" },
+	.bad = { "-1", "600001", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, rfc1337) {
+	.name = "rfc1337",
+	.def = "0",
+	.good = { "1", "0" },
+	.bad = { "2", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, min_snd_mss) {
+	.name = "min_snd_mss",
+	.def = "48",
+	.good = { "48", "65535", "500" },
+	.bad = { "47", "65536", "0", "abc" },
 };
 
 FIXTURE_VARIANT_ADD(sysctl, rmem) {
@@ -239,6 +311,79 @@ FIXTURE_TEARDOWN(netns)
 {
 	if (self->ns >= 0)
 		close(self->ns);
+}
+
+/* Read @name under net.xtcp (or a full path), blanks normalised. */
+static void read_named(struct __test_metadata *_metadata, const char *name,
+		       char *buf, size_t size)
+{
+	char path[160];
+
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s%s", XTCP_SYSCTL_DIR, name);
+	read_value(_metadata, path, buf, size);
+}
+
+/* Is @knob listed in net.xtcp.follow_ipv4? */
+static int follows(struct __test_metadata *_metadata, const char *knob)
+{
+	char buf[512], *tok, *save;
+
+	read_named(_metadata, "follow_ipv4", buf, sizeof(buf));
+	for (tok = strtok_r(buf, " ", &save); tok;
+	     tok = strtok_r(NULL, " ", &save))
+		if (!strcmp(tok, knob))
+			return 1;
+	return 0;
+}
+
+/*
+ * A shared knob shows Linux's value and follows its changes; a write
+ * under net.xtcp pins it (Linux's later changes do not show through);
+ * naming it in follow_ipv4 makes it follow again. An unknown name in
+ * follow_ipv4 is EINVAL and changes nothing.
+ */
+TEST_F(netns, shared_knob_follows_until_pinned)
+{
+	const char *ipv4 = "/proc/sys/net/ipv4/tcp_rmem";
+	char buf[128], want[128];
+
+	EXPECT_TRUE(follows(_metadata, "rmem"));
+	EXPECT_TRUE(follows(_metadata, "timestamps"));
+	EXPECT_FALSE(follows(_metadata, "tw_reuse"));	/* xtcp's own */
+
+	ASSERT_EQ(0, write_file(ipv4, "4096 87380 15728640"));
+	read_named(_metadata, "rmem", buf, sizeof(buf));
+	EXPECT_STREQ("4096 87380 15728640", buf);
+
+	ASSERT_EQ(0, write_file(XTCP_SYSCTL_DIR "rmem", "8192 65536 1048576"));
+	EXPECT_FALSE(follows(_metadata, "rmem"));
+	ASSERT_EQ(0, write_file(ipv4, "4096 131072 6291456"));
+	read_named(_metadata, "rmem", buf, sizeof(buf));
+	EXPECT_STREQ("8192 65536 1048576", buf);
+
+	EXPECT_EQ(EINVAL, write_file(XTCP_SYSCTL_DIR "follow_ipv4",
+				     "rmem no_such_knob"));
+	EXPECT_FALSE(follows(_metadata, "rmem"));
+	EXPECT_EQ(EINVAL, write_file(XTCP_SYSCTL_DIR "follow_ipv4", "tw_reuse"));
+
+	ASSERT_EQ(0, write_file(XTCP_SYSCTL_DIR "follow_ipv4", "rmem"));
+	EXPECT_TRUE(follows(_metadata, "rmem"));
+	read_named(_metadata, "rmem", buf, sizeof(buf));
+	EXPECT_STREQ("4096 131072 6291456", buf);
+
+	/* Units: Linux keeps fin_timeout in jiffies, both show seconds. */
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_fin_timeout", "17"));
+	read_named(_metadata, "fin_timeout", buf, sizeof(buf));
+	EXPECT_STREQ("17", buf);
+	/* Linux rounds to jiffies: both show what Linux shows. */
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_invalid_ratelimit", "250"));
+	read_named(_metadata, "/proc/sys/net/ipv4/tcp_invalid_ratelimit", want,
+		   sizeof(want));
+	read_named(_metadata, "invalid_ratelimit", buf, sizeof(buf));
+	EXPECT_STREQ(want, buf);
 }
 
 /* The low port must not be below net.ipv4.ip_unprivileged_port_start. */
