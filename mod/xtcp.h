@@ -492,9 +492,12 @@ void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
 		      struct sk_buff *skb);
 
 /* xtcp_input.c */
+int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
+void xtcp_reset(struct sock *sk, int err);
+
+/* xtcp_ipv4.c */
 int xtcp_input_init_net(struct xtcp_net *xn);
 void xtcp_input_exit_net(struct xtcp_net *xn);
-int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 
 /* xtcp_timer.c */
 void xtcp_init_timers(struct sock *sk);
