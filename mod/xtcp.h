@@ -21,6 +21,13 @@
 
 #define XTCP_NR_PORTS		65536
 
+/*
+ * PAWS (RFC 7323): the tolerance, and the age beyond which ts_recent is
+ * no reference any more (Linux's TCP_PAWS_WINDOW, TCP_PAWS_24DAYS).
+ */
+#define XTCP_PAWS_WINDOW	1
+#define XTCP_PAWS_24DAYS_MS	(24U * 24 * 60 * 60 * 1000)
+
 /**
  * enum xtcp_mib_field - the counters of /proc/net/xtcp_stat
  * @XTCP_MIB_ACTIVEOPENS: connect() attempts that sent a SYN
@@ -46,11 +53,19 @@
  * @XTCP_MIB_FASTRETRANS: fast retransmissions (three duplicate ACKs)
  * @XTCP_MIB_RTOS: retransmission timeouts
  * @XTCP_MIB_OFOQUEUE: segments queued out of order
- * @XTCP_MIB_PAWSDROP: segments dropped by PAWS
+ * @XTCP_MIB_PAWSESTAB: segments dropped by PAWS (Linux's PAWSEstab)
  * @XTCP_MIB_RCVPRUNED: segments dropped for want of receive buffer
  * @XTCP_MIB_ICMPCSUMERRORS: ICMP errors dropped for a bad checksum
  * @XTCP_MIB_SACKRENEGING: timeouts that found the peer had dropped data
  *	it SACKed
+ * @XTCP_MIB_CHALLENGEACK: RFC 5961 challenge ACKs sent
+ * @XTCP_MIB_SYNCHALLENGE: SYNs in a synchronised state (challenged)
+ * @XTCP_MIB_ACKSKIPPEDCHALLENGE: challenge ACKs not sent (rate limit)
+ * @XTCP_MIB_ACKSKIPPEDSEQ: dupACKs to out-of-window segments not sent
+ * @XTCP_MIB_ACKSKIPPEDPAWS: dupACKs to PAWS-rejected segments not sent
+ * @XTCP_MIB_ACKSKIPPEDTIMEWAIT: TIME_WAIT ACKs not sent (rate limit)
+ * @XTCP_MIB_PAWSACTIVE: SYN-ACKs whose TSecr was not one of our TSvals
+ * @XTCP_MIB_ABORTONDATA: connections reset for data after close()
  * @XTCP_MIB_MAX: number of counters
  */
 enum xtcp_mib_field {
@@ -77,10 +92,18 @@ enum xtcp_mib_field {
 	XTCP_MIB_FASTRETRANS,
 	XTCP_MIB_RTOS,
 	XTCP_MIB_OFOQUEUE,
-	XTCP_MIB_PAWSDROP,
+	XTCP_MIB_PAWSESTAB,
 	XTCP_MIB_RCVPRUNED,
 	XTCP_MIB_ICMPCSUMERRORS,
 	XTCP_MIB_SACKRENEGING,
+	XTCP_MIB_CHALLENGEACK,
+	XTCP_MIB_SYNCHALLENGE,
+	XTCP_MIB_ACKSKIPPEDCHALLENGE,
+	XTCP_MIB_ACKSKIPPEDSEQ,
+	XTCP_MIB_ACKSKIPPEDPAWS,
+	XTCP_MIB_ACKSKIPPEDTIMEWAIT,
+	XTCP_MIB_PAWSACTIVE,
+	XTCP_MIB_ABORTONDATA,
 	XTCP_MIB_MAX
 };
 
@@ -139,6 +162,10 @@ struct xtcp_net {
 	/* Shared knobs written under net.xtcp, and which those are. */
 	int			knob[XTCP_KNOB_MAX][3];
 	unsigned long		knob_pinned;
+
+	/* Challenge ACKs left this second (challenge_ack_limit). */
+	u32			challenge_timestamp;
+	u32			challenge_count;
 
 	seqlock_t		port_range_lock;
 	int			port_range[2];
@@ -202,6 +229,7 @@ static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
 	return xtcp_knob_i(net, k, 0);
 }
 
+struct tcphdr;
 struct xtcp_bind_bucket;
 struct xtcp_dest;
 
@@ -256,6 +284,8 @@ struct xtcp_hnode {
  * @ts_offset: the connection's timestamp offset
  * @window: the window field its ACKs carry
  * @tstamp_ok: the connection used timestamps
+ * @last_oow_ack_time: jiffies of the last ACK it sent to an unacceptable
+ *	segment (xtcp_oow_rate_limited())
  * @timer: ends the entry after net.xtcp.tw_timeout (holds a reference)
  * @rcu: freeing after readers are done
  *
@@ -272,6 +302,7 @@ struct xtcp_tw {
 	u32			ts_offset;
 	u16			window;
 	bool			tstamp_ok;
+	u32			last_oow_ack_time;
 	struct timer_list	timer;
 	struct rcu_head		rcu;
 };
@@ -289,7 +320,8 @@ struct xtcp_tw {
  * @snd_wnd: peer's receive window (scaled)
  * @irs: initial receive sequence number
  * @rcv_nxt: next sequence number expected
- * @rcv_wnd: our receive window
+ * @rcv_wnd: our receive window, as last advertised
+ * @rcv_wup: rcv_nxt when that window was advertised (its left edge)
  * @user_mss: TCP_MAXSEG, 0 if unset
  * @adv_mss: the MSS we advertised in our SYN
  * @mss_clamp: the peer's MSS option (536 if it sent none), lowered by
@@ -307,6 +339,10 @@ struct xtcp_tw {
  * @ts_offset: added to the local ms clock to make TSval
  * @ts_recent: the peer's last TSval
  * @ts_recent_stamp: local ms clock when @ts_recent was seen
+ * @retrans_stamp: local ms clock when the first SYN went out
+ * @last_oow_ack_time: jiffies of the last reply to an unacceptable
+ *	segment (xtcp_oow_rate_limited())
+ * @bytes_acked: bytes the peer has acknowledged over the connection
  * @retransmits: retransmissions of the current segment
  * @rto: retransmission timeout, jiffies
  * @retrans_timer: the retransmission timer (holds a socket reference)
@@ -316,6 +352,7 @@ struct xtcp_tw {
  * @write_seq: sequence number after the last byte queued (FIN included)
  * @snd_max: highest sequence number sent (snd_nxt moves back after an
  *	RTO; ACKs up to @snd_max are still good)
+ * @snd_sml: end of the last short segment sent (Minshall's Nagle)
  * @snd_wl1: segment sequence of the last window update (RFC 9293)
  * @snd_wl2: segment acknowledgment of the last window update
  * @snd_cwnd: congestion window, segments
@@ -335,7 +372,9 @@ struct xtcp_tw {
  * @nodelay: TCP_NODELAY
  * @cork: TCP_CORK
  * @fin_queued: a FIN is in the write queue (shutdown or close)
- * @probes: zero-window probes sent without the window opening
+ * @probes: zero-window (or keepalive) probes sent since the last
+ *	acceptable ACK
+ * @backoff: zero-window probes sent since the window was last open
  * @highest_sack: highest sequence the peer has SACKed (valid while in
  *	flight data has SACKed segments)
  * @rexmit_high: in recovery, holes below this have been retransmitted
@@ -358,6 +397,7 @@ struct xtcp_sock {
 	u32				irs;
 	u32				rcv_nxt;
 	u32				rcv_wnd;
+	u32				rcv_wup;
 
 	u16				user_mss;
 	u16				adv_mss;
@@ -374,6 +414,9 @@ struct xtcp_sock {
 	u32				ts_offset;
 	u32				ts_recent;
 	u32				ts_recent_stamp;
+	u32				retrans_stamp;
+	u32				last_oow_ack_time;
+	u64				bytes_acked;
 
 	u8				retransmits;
 	u32				rto;
@@ -384,6 +427,7 @@ struct xtcp_sock {
 	struct sk_buff			*send_head;
 	u32				write_seq;
 	u32				snd_max;
+	u32				snd_sml;
 	u32				snd_wl1;
 	u32				snd_wl2;
 	u32				snd_cwnd;
@@ -405,6 +449,7 @@ struct xtcp_sock {
 					cork:1,
 					fin_queued:1;
 	u8				probes;
+	u8				backoff;
 	u32				highest_sack;
 	u32				rexmit_high;
 	u32				last_ooo_seq;
@@ -432,13 +477,46 @@ struct xtcp_skb_cb {
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
 
+/**
+ * struct xtcp_rx_opts - the options of a received segment
+ * @mss: MSS option (SYN only), 0 if absent
+ * @wscale: window scale shift (SYN only)
+ * @wscale_ok: window scale option present
+ * @sack_ok: SACK-permitted present
+ * @saw_tstamp: timestamp option present
+ * @tsval: its TSval
+ * @tsecr: its TSecr
+ * @num_sacks: SACK blocks present (at most 4)
+ * @sacks: the blocks, [start, end) in host order
+ */
+struct xtcp_rx_opts {
+	u16	mss;
+	u8	wscale;
+	bool	wscale_ok;
+	bool	sack_ok;
+	bool	saw_tstamp;
+	u32	tsval;
+	u32	tsecr;
+	u8	num_sacks;
+	u32	sacks[4][2];
+};
+
 static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 {
 	return (struct xtcp_sock *)sk;
 }
 
+/* The part of the advertised window still open (tcp_receive_window()). */
+static inline u32 xtcp_receive_window(const struct xtcp_sock *xs)
+{
+	s32 win = xs->rcv_wup + xs->rcv_wnd - xs->rcv_nxt;
+
+	return win < 0 ? 0 : win;
+}
+
 /* xtcp_main.c */
 extern int xtcp_family;
+extern unsigned int xtcp_clock_offset_ms;
 extern struct proto xtcp_prot;
 
 /* xtcp_sock.c */
@@ -494,6 +572,11 @@ void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
 /* xtcp_input.c */
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_reset(struct sock *sk, int err);
+bool xtcp_oow_rate_limited(struct net *net, bool limitable, u32 *last,
+			   int mib);
+
+/* xtcp_options.c */
+void xtcp_parse_options(const struct tcphdr *th, struct xtcp_rx_opts *o);
 
 /* xtcp_ipv4.c */
 int xtcp_input_init_net(struct xtcp_net *xn);

@@ -129,7 +129,7 @@ void xtcp_ehash_destroy(void)
 }
 
 static u32 xtcp_ehash_index(const struct net *net, __be32 laddr,
-			     __be16 lport, __be32 raddr, __be16 rport)
+			    __be16 lport, __be32 raddr, __be16 rport)
 {
 	u32 h = siphash_3u32((__force u32)laddr, (__force u32)raddr,
 			     ((__force u32)lport << 16) | (__force u32)rport,

@@ -10,96 +10,6 @@
 
 #include "xtcp.h"
 
-/**
- * struct xtcp_rx_opts - the options of a received segment
- * @mss: MSS option (SYN only), 0 if absent
- * @wscale: window scale shift (SYN only)
- * @wscale_ok: window scale option present
- * @sack_ok: SACK-permitted present
- * @saw_tstamp: timestamp option present
- * @tsval: its TSval
- * @tsecr: its TSecr
- * @num_sacks: SACK blocks present (at most 4)
- * @sacks: the blocks, [start, end) in host order
- */
-struct xtcp_rx_opts {
-	u16	mss;
-	u8	wscale;
-	bool	wscale_ok;
-	bool	sack_ok;
-	bool	saw_tstamp;
-	u32	tsval;
-	u32	tsecr;
-	u8	num_sacks;
-	u32	sacks[4][2];
-};
-
-/*
- * As Linux's parser, a malformed option list is not a reason to drop
- * the segment: parsing just stops at the first option that does not fit.
- */
-static void xtcp_parse_options(const struct tcphdr *th,
-			       struct xtcp_rx_opts *o)
-{
-	const u8 *p = (const u8 *)(th + 1);
-	int len = th->doff * 4 - sizeof(*th);
-
-	while (len > 0) {
-		u8 kind = *p++, size;
-
-		if (kind == TCPOPT_EOL)
-			return;
-		if (kind == TCPOPT_NOP) {
-			len--;
-			continue;
-		}
-		if (len < 2)
-			return;
-		size = *p++;
-		if (size < 2 || size > len)
-			return;
-		switch (kind) {
-		case TCPOPT_MSS:
-			if (size == TCPOLEN_MSS && th->syn)
-				o->mss = get_unaligned_be16(p);
-			break;
-		case TCPOPT_WINDOW:
-			if (size == TCPOLEN_WINDOW && th->syn) {
-				o->wscale_ok = true;
-				o->wscale = min_t(u8, *p, TCP_MAX_WSCALE);
-			}
-			break;
-		case TCPOPT_SACK_PERM:
-			if (size == TCPOLEN_SACK_PERM && th->syn)
-				o->sack_ok = true;
-			break;
-		case TCPOPT_TIMESTAMP:
-			if (size == TCPOLEN_TIMESTAMP) {
-				o->saw_tstamp = true;
-				o->tsval = get_unaligned_be32(p);
-				o->tsecr = get_unaligned_be32(p + 4);
-			}
-			break;
-		case TCPOPT_SACK:
-			if (th->syn || size < TCPOLEN_SACK_BASE +
-					    TCPOLEN_SACK_PERBLOCK ||
-			    (size - TCPOLEN_SACK_BASE) % TCPOLEN_SACK_PERBLOCK)
-				break;
-			for (o->num_sacks = 0;
-			     o->num_sacks < (size - 2) / 8 && o->num_sacks < 4;
-			     o->num_sacks++) {
-				o->sacks[o->num_sacks][0] =
-					get_unaligned_be32(p + 8 * o->num_sacks);
-				o->sacks[o->num_sacks][1] =
-					get_unaligned_be32(p + 8 * o->num_sacks + 4);
-			}
-			break;
-		}
-		p += size - 2;
-		len -= size;
-	}
-}
-
 /*
  * The connection was refused or reset: close, then report @err. In that
  * order, as tcp_reset(): a poll() woken by the report must already see
@@ -113,6 +23,36 @@ void xtcp_reset(struct sock *sk, int err)
 		sk_error_report(sk);
 }
 
+#define XTCP_RTO_MIN_US		200000U		/* as Linux's TCP_RTO_MIN */
+#define XTCP_RTO_MAX_US		120000000U
+
+/* RTO = SRTT + max(4 * RTTVAR, 200 ms), at most 120 s; no backoff. */
+static void xtcp_set_rto(struct xtcp_sock *xs)
+{
+	u32 rto_us = (xs->srtt_us >> 3) + max(xs->rttvar_us, XTCP_RTO_MIN_US);
+
+	xs->rto = usecs_to_jiffies(min(rto_us, XTCP_RTO_MAX_US));
+}
+
+/* An RTT sample, microseconds: RFC 6298's SRTT and RTTVAR. */
+static void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
+{
+	if (rtt_us <= 0)
+		rtt_us = 1;
+	if (!xs->srtt_us) {
+		xs->srtt_us = rtt_us << 3;
+		xs->rttvar_us = rtt_us << 1;		/* 4 * rtt / 2 */
+	} else {
+		long m = rtt_us - (xs->srtt_us >> 3);
+
+		xs->srtt_us += m;
+		if (m < 0)
+			m = -m;
+		m -= xs->rttvar_us >> 2;
+		xs->rttvar_us += m;
+	}
+}
+
 /* Record what the peer's SYN (or SYN-ACK) negotiated. */
 static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 				   const struct xtcp_rx_opts *o)
@@ -123,6 +63,7 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 	xs->rcv_nxt = xs->irs + 1;
 	xs->copied_seq = xs->rcv_nxt;
 	xs->rcv_adv = xs->rcv_nxt + xs->rcv_wnd;
+	xs->rcv_wup = xs->rcv_nxt;
 	xs->snd_wnd = ntohs(th->window);	/* never scaled in a SYN */
 	xs->snd_wl1 = xs->irs;
 	xs->snd_wl2 = ntohl(th->ack_seq);
@@ -154,7 +95,6 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 
 static void xtcp_established(struct sock *sk)
 {
-
 	/*
 	 * No send buffer autotuning: an unlocked SO_SNDBUF starts at
 	 * wmem[2], so that the window, not the buffer, limits a transfer.
@@ -180,12 +120,25 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	struct net *net = sock_net(sk);
 	struct xtcp_rx_opts o = {};
 
+	xtcp_parse_options(th, &o);
 	if (th->ack) {
-		u32 ack = ntohl(th->ack_seq);
+		u32 ack = ntohl(th->ack_seq), now = xtcp_clock_ms();
 
 		/* The ACK must acknowledge our SYN exactly. */
 		if (!after(ack, xs->iss) || after(ack, xs->snd_nxt)) {
 			XTCP_INC_STATS(net, XTCP_MIB_INBADACK);
+			xtcp_send_rst_reply(net, skb);
+			return;
+		}
+		/*
+		 * An echoed timestamp must be one of ours (between the first
+		 * SYN and now), as Linux checks it: else an old duplicate or
+		 * a forgery, answered with a RST (PAWSActive).
+		 */
+		if (xs->tstamp_ok && o.saw_tstamp && o.tsecr &&
+		    (before(o.tsecr - xs->ts_offset, xs->retrans_stamp) ||
+		     after(o.tsecr - xs->ts_offset, now))) {
+			XTCP_INC_STATS(net, XTCP_MIB_PAWSACTIVE);
 			xtcp_send_rst_reply(net, skb);
 			return;
 		}
@@ -197,8 +150,16 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		if (!th->syn)
 			return;
 
-		xtcp_parse_options(th, &o);
 		xtcp_apply_syn_options(sk, th, &o);
+		/* The handshake's RTT, as tcp_ack() takes it from the SYN. */
+		if (xs->tstamp_ok && o.tsecr)
+			xtcp_rtt_sample(xs, (long)(now - (o.tsecr - xs->ts_offset)) *
+					USEC_PER_MSEC);
+		else if (!xs->retransmits)
+			xtcp_rtt_sample(xs, (long)(now - xs->retrans_stamp) *
+					USEC_PER_MSEC);
+		if (xs->srtt_us)
+			xtcp_set_rto(xs);
 		xs->snd_una = ack;
 		xtcp_clear_timers(sk);
 		xtcp_established(sk);
@@ -210,7 +171,6 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		return;
 
 	/* A SYN without ACK: simultaneous open. */
-	xtcp_parse_options(th, &o);
 	xtcp_apply_syn_options(sk, th, &o);
 	xtcp_set_state(sk, TCP_SYN_RECV);
 	xs->retransmits = 0;
@@ -238,36 +198,6 @@ static void xtcp_rcv_synrecv(struct sock *sk, const struct tcphdr *th)
 	xtcp_established(sk);
 	if (th->syn)
 		xtcp_send_ack(sk, TCPHDR_ACK);
-}
-
-#define XTCP_RTO_MIN_US		200000U		/* as Linux's TCP_RTO_MIN */
-#define XTCP_RTO_MAX_US		120000000U
-
-/* RTO = SRTT + max(4 * RTTVAR, 200 ms), at most 120 s; no backoff. */
-static void xtcp_set_rto(struct xtcp_sock *xs)
-{
-	u32 rto_us = (xs->srtt_us >> 3) + max(xs->rttvar_us, XTCP_RTO_MIN_US);
-
-	xs->rto = usecs_to_jiffies(min(rto_us, XTCP_RTO_MAX_US));
-}
-
-/* An RTT sample, microseconds: RFC 6298's SRTT and RTTVAR. */
-static void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
-{
-	if (rtt_us <= 0)
-		rtt_us = 1;
-	if (!xs->srtt_us) {
-		xs->srtt_us = rtt_us << 3;
-		xs->rttvar_us = rtt_us << 1;		/* 4 * rtt / 2 */
-	} else {
-		long m = rtt_us - (xs->srtt_us >> 3);
-
-		xs->srtt_us += m;
-		if (m < 0)
-			m = -m;
-		m -= xs->rttvar_us >> 2;
-		xs->rttvar_us += m;
-	}
 }
 
 /*
@@ -401,6 +331,103 @@ static bool xtcp_fin_acked(struct sock *sk)
 }
 
 /**
+ * xtcp_oow_rate_limited() - may a reply to an unacceptable segment go out?
+ * @net: the namespace
+ * @limitable: the segment is a pure ACK or a SYN (not data: data is not
+ *	part of an ACK loop)
+ * @last: when the connection last answered one, jiffies; updated
+ * @mib: the counter of replies skipped
+ *
+ * As Linux's tcp_oow_rate_limited(): at most one dupACK or challenge ACK
+ * per net.xtcp.invalid_ratelimit (500 ms) per connection, so two hosts
+ * cannot be driven into an ACK loop and a blind attacker gets no
+ * amplification.
+ *
+ * Return: true if the reply must be skipped.
+ */
+bool xtcp_oow_rate_limited(struct net *net, bool limitable, u32 *last,
+			   int mib)
+{
+	u32 val = READ_ONCE(*last), now = (u32)jiffies;
+	s32 limit;
+
+	if (!limitable)
+		return false;
+	if (val) {
+		s32 elapsed = (s32)(now - val);
+
+		limit = msecs_to_jiffies(xtcp_knob(net,
+						   XTCP_KNOB_INVALID_RATELIMIT));
+		if (elapsed >= 0 && elapsed < limit) {
+			XTCP_INC_STATS(net, mib);
+			return true;
+		}
+	}
+	WRITE_ONCE(*last, now ? : 1);
+	return false;
+}
+
+/*
+ * An RFC 5961 challenge ACK, limited per connection (above) and per
+ * namespace by net.xtcp.challenge_ack_limit per second (unlimited by
+ * default, as in Linux 6.1), the per-second budget drawn at random
+ * around the limit as tcp_send_challenge_ack() does.
+ */
+static void xtcp_send_challenge_ack(struct sock *sk)
+{
+	struct net *net = sock_net(sk);
+	struct xtcp_net *xn = xtcp_pernet(net);
+	u32 count, now, limit;
+
+	if (xtcp_oow_rate_limited(net, true, &xtcp_sk(sk)->last_oow_ack_time,
+				  XTCP_MIB_ACKSKIPPEDCHALLENGE))
+		return;
+	limit = xtcp_knob(net, XTCP_KNOB_CHALLENGE_ACK_LIMIT);
+	if (limit != INT_MAX) {
+		now = jiffies / HZ;
+		if (now != READ_ONCE(xn->challenge_timestamp)) {
+			u32 half = (limit + 1) >> 1;
+
+			WRITE_ONCE(xn->challenge_timestamp, now);
+			WRITE_ONCE(xn->challenge_count, half +
+				   get_random_u32_below(limit ? : 1));
+		}
+		count = READ_ONCE(xn->challenge_count);
+		if (!count)
+			return;
+		WRITE_ONCE(xn->challenge_count, count - 1);
+	}
+	XTCP_INC_STATS(net, XTCP_MIB_CHALLENGEACK);
+	xtcp_send_ack(sk, TCPHDR_ACK);
+}
+
+/* Does the segment at @seq acknowledging @ack carry a window update? */
+static bool xtcp_may_update_window(const struct xtcp_sock *xs, u32 ack,
+				   u32 seq, u32 nwin)
+{
+	return after(ack, xs->snd_una) || after(seq, xs->snd_wl1) ||
+	       (seq == xs->snd_wl1 && (nwin > xs->snd_wnd || !nwin));
+}
+
+/*
+ * ts_recent takes the segment's TSval once the segment is known to be
+ * acceptable, and only from a segment that does not start beyond the
+ * left edge of the window last advertised (RFC 7323 section 4.3, as
+ * tcp_replace_ts_recent()).
+ */
+static void xtcp_replace_ts_recent(struct xtcp_sock *xs, u32 seq,
+				   const struct xtcp_rx_opts *o)
+{
+	if (xs->tstamp_ok && o->saw_tstamp && !after(seq, xs->rcv_wup) &&
+	    ((s32)(xs->ts_recent - o->tsval) <= 0 || !xs->ts_recent ||
+	     !time_before32(xtcp_clock_ms(), xs->ts_recent_stamp +
+			    XTCP_PAWS_24DAYS_MS))) {
+		xs->ts_recent = o->tsval;
+		xs->ts_recent_stamp = xtcp_clock_ms();
+	}
+}
+
+/**
  * xtcp_ack() - process the acknowledgment field of a segment
  * @sk: the socket
  * @th: the segment's header
@@ -408,11 +435,19 @@ static bool xtcp_fin_acked(struct sock *sk)
  * @o: its options
  * @gone: set when the socket closed (our FIN acknowledged in LAST-ACK)
  *
- * Return: false if the segment acknowledges data never sent (an ACK went
- * back; drop the segment).
+ * As Linux's tcp_ack(): an ACK of data never sent drops the segment; an
+ * ACK older than snd_una by more than the largest window the peer
+ * offered (and than all the data ever acknowledged) is a blind
+ * injection (RFC 5961 section 5.2): a challenge ACK and a drop. Any
+ * other old ACK only updates the SACK scoreboard. An acceptable ACK
+ * renews ts_recent, resets the zero-window probe count (a receiver that
+ * answers probes is alive, RFC 9293 3.8.6.1) and any soft error.
+ *
+ * Return: 1 for an acceptable ACK, 0 for an old one, -1 to drop the
+ * segment.
  */
-static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
-		     const struct xtcp_rx_opts *o, bool *gone)
+static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
+		    const struct xtcp_rx_opts *o, bool *gone)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = ntohl(th->ack_seq), seq = ntohl(th->seq);
@@ -420,23 +455,36 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	u32 old_wnd = xs->snd_wnd, acked;
 	bool sacked = false;
 
-	if (after(ack, xs->snd_max)) {
-		xtcp_send_ack(sk, TCPHDR_ACK);
-		return false;
+	if (before(ack, xs->snd_una)) {
+		u32 max_window = min_t(u64, xs->max_window, xs->bytes_acked);
+
+		if (before(ack, xs->snd_una - max_window)) {
+			if (sk->sk_state == TCP_ESTABLISHED)
+				xtcp_send_challenge_ack(sk);
+			return -1;
+		}
+		if (xs->sack_ok && o->num_sacks)
+			xtcp_sacktag(sk, o);
+		return 0;
 	}
-	if (before(ack, xs->snd_una))
-		return true;
+	if (after(ack, xs->snd_max))
+		return -1;
+
+	xtcp_replace_ts_recent(xs, seq, o);
+	xs->probes = 0;
+	WRITE_ONCE(sk->sk_err_soft, 0);
 	if (xs->sack_ok && o->num_sacks)
 		sacked = xtcp_sacktag(sk, o);
 
-	/* RFC 9293 3.10.7.4: only newer segments update the window. */
-	if (after(ack, xs->snd_una) || after(seq, xs->snd_wl1) ||
-	    (seq == xs->snd_wl1 && !before(ack, xs->snd_wl2))) {
-		xs->snd_wnd = win;
+	if (xtcp_may_update_window(xs, ack, seq, win)) {
 		xs->snd_wl1 = seq;
-		xs->snd_wl2 = ack;
-		if (win > old_wnd)
-			xs->probes = 0;
+		if (xs->snd_wnd != win) {
+			xs->snd_wnd = win;
+			if (win > xs->max_window) {
+				xs->max_window = win;
+				xtcp_sync_mss(sk, xs->pmtu_cookie);
+			}
+		}
 	}
 
 	/*
@@ -448,16 +496,17 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 		if (xs->snd_una != xs->snd_max &&
 		    (sacked || (!len && !th->fin && win == old_wnd)))
 			xtcp_dupack(sk);
-		return true;
+		return 1;
 	}
 
 	acked = ack - xs->snd_una;
+	xs->bytes_acked += acked;
+	xs->backoff = 0;
 	xtcp_clean_acked(sk, ack, o);
 	xs->snd_una = ack;
 	if (after(ack, xs->snd_nxt))
 		xs->snd_nxt = ack;
 	xs->retransmits = 0;
-	xs->probes = 0;
 	if (xs->srtt_us)
 		xtcp_set_rto(xs);		/* new data acked: no backoff */
 
@@ -491,7 +540,7 @@ static bool xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 
 	if (xs->fin_queued && xs->snd_una == xs->write_seq)
 		*gone = xtcp_fin_acked(sk);
-	return true;
+	return 1;
 }
 
 /* The peer's FIN is in order: RFC 9293's "eighth, check the FIN bit". */
@@ -630,29 +679,136 @@ static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 	return true;
 }
 
-/* Is a segment of @len bytes at @seq inside our receive window? */
-static bool xtcp_sequence_ok(const struct xtcp_sock *xs, u32 seq, u32 len)
+/*
+ * PAWS (RFC 7323), as tcp_paws_discard(): a TSval older than ts_recent
+ * marks an old duplicate, unless ts_recent is over 24 days old (the
+ * peer's clock may have wrapped since), or the segment is a pure
+ * duplicate ACK that only arrived out of order (tcp_disordered_ack()).
+ */
+static bool xtcp_paws_discard(const struct sock *sk, u32 seq, u32 end_seq,
+			      const struct tcphdr *th,
+			      const struct xtcp_rx_opts *o)
 {
-	u32 wnd = xs->rcv_adv - xs->rcv_nxt;
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 ack = ntohl(th->ack_seq);
 
-	if (!len)
-		return wnd ? !before(seq, xs->rcv_nxt) &&
-			     before(seq, xs->rcv_nxt + wnd) :
-			     seq == xs->rcv_nxt;
-	if (!wnd)
+	if ((s32)(xs->ts_recent - o->tsval) <= XTCP_PAWS_WINDOW ||
+	    !time_before32(xtcp_clock_ms(), xs->ts_recent_stamp +
+			   XTCP_PAWS_24DAYS_MS) || !xs->ts_recent)
 		return false;
-	return (!before(seq, xs->rcv_nxt) &&
-		before(seq, xs->rcv_nxt + wnd)) ||
-	       (!before(seq + len - 1, xs->rcv_nxt) &&
-		before(seq + len - 1, xs->rcv_nxt + wnd));
+	/* A reordered pure duplicate ACK within the replay window. */
+	if (th->ack && seq == end_seq && seq == xs->rcv_nxt &&
+	    ack == xs->snd_una &&
+	    !xtcp_may_update_window(xs, ack, seq,
+				    (u32)ntohs(th->window) << xs->snd_wscale) &&
+	    (s32)(xs->ts_recent - o->tsval) <=
+	    (s32)jiffies_to_msecs(xs->rto))
+		return false;
+	return true;
 }
 
 /*
- * The synchronised states, RFC 9293 section 3.10.7.4: timestamps (PAWS,
- * RFC 7323), the sequence check, RST (RFC 5961: the exact sequence
- * resets, anything else in the window gets a challenge ACK), SYN
- * (challenge ACK), the ACK, then payload and FIN. Returns true if the
- * skb was queued.
+ * As tcp_sequence(): acceptable unless it ends before the window last
+ * advertised or starts beyond it. (A segment at rcv_nxt against a zero
+ * window passes here; its payload is refused by the data path.)
+ */
+static bool xtcp_sequence_ok(const struct xtcp_sock *xs, u32 seq, u32 end_seq)
+{
+	return !before(end_seq, xs->rcv_wup) &&
+	       !after(seq, xs->rcv_nxt + xtcp_receive_window(xs));
+}
+
+/* tcp_reset_check(): a RST at rcv_nxt - 1 once the peer's FIN is in. */
+static bool xtcp_reset_check(const struct sock *sk, u32 seq)
+{
+	return seq == xtcp_sk(sk)->rcv_nxt - 1 &&
+	       ((1 << sk->sk_state) &
+		(TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING));
+}
+
+/* The right edge of the highest SACK block we advertise, or rcv_nxt. */
+static u32 xtcp_max_sack(const struct xtcp_sock *xs)
+{
+	struct sk_buff *last = skb_peek_tail(&xs->ooo_queue);
+
+	return last ? XTCP_SKB_CB(last)->end_seq : xs->rcv_nxt;
+}
+
+/*
+ * RFC 9293 section 3.10.7.4's first four checks, as Linux's
+ * tcp_validate_incoming(): PAWS, the sequence number, RST, SYN.
+ * Unacceptable segments get a duplicate ACK (rate-limited per
+ * connection for pure ACKs and SYNs); a RST resets the connection only
+ * at rcv_nxt (or rcv_nxt - 1 after the peer's FIN, or at the right edge
+ * of our SACK blocks), and anywhere else in the window draws a
+ * challenge ACK, as does any SYN (RFC 5961 sections 3 and 4).
+ *
+ * Return: true if the segment may be processed further.
+ */
+static bool xtcp_validate_incoming(struct sock *sk, struct sk_buff *skb,
+				   const struct tcphdr *th, u32 len,
+				   const struct xtcp_rx_opts *o)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct net *net = sock_net(sk);
+	u32 seq = ntohl(th->seq), end_seq = seq + len + th->syn + th->fin;
+	bool limitable = seq == end_seq || th->syn;
+
+	if (xs->tstamp_ok && o->saw_tstamp &&
+	    xtcp_paws_discard(sk, seq, end_seq, th, o)) {
+		if (!th->rst) {
+			XTCP_INC_STATS(net, XTCP_MIB_PAWSESTAB);
+			if (th->syn)
+				goto syn_challenge;
+			if (!xtcp_oow_rate_limited(net, limitable,
+						   &xs->last_oow_ack_time,
+						   XTCP_MIB_ACKSKIPPEDPAWS))
+				xtcp_send_ack(sk, TCPHDR_ACK);
+			return false;
+		}
+		/* A RST is checked below, whatever its timestamp. */
+	}
+
+	if (!xtcp_sequence_ok(xs, seq, end_seq)) {
+		if (!th->rst) {
+			if (th->syn)
+				goto syn_challenge;
+			if (!xtcp_oow_rate_limited(net, limitable,
+						   &xs->last_oow_ack_time,
+						   XTCP_MIB_ACKSKIPPEDSEQ))
+				xtcp_send_ack(sk, TCPHDR_ACK);
+		} else if (xtcp_reset_check(sk, seq)) {
+			goto reset;
+		}
+		return false;
+	}
+
+	if (th->rst) {
+		if (seq == xs->rcv_nxt || xtcp_reset_check(sk, seq) ||
+		    (xs->sack_ok && !skb_queue_empty(&xs->ooo_queue) &&
+		     seq == xtcp_max_sack(xs)))
+			goto reset;
+		xtcp_send_challenge_ack(sk);
+		return false;
+	}
+
+	if (th->syn) {
+syn_challenge:
+		XTCP_INC_STATS(net, XTCP_MIB_SYNCHALLENGE);
+		xtcp_send_challenge_ack(sk);
+		return false;
+	}
+	return true;
+
+reset:
+	xtcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
+	return false;
+}
+
+/*
+ * The synchronised states, RFC 9293 section 3.10.7.4, in Linux's order:
+ * xtcp_validate_incoming(), the ACK, then payload and FIN. Returns true
+ * if the skb was queued.
  */
 static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 				  const struct tcphdr *th)
@@ -662,56 +818,43 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 	u32 len = skb->len - th->doff * 4;
 	struct xtcp_rx_opts o = {};
 	bool gone = false, queued = false;
+	int acceptable;
 
 	xtcp_parse_options(th, &o);
-	if (xs->tstamp_ok && o.saw_tstamp && !th->rst &&
-	    (s32)(o.tsval - xs->ts_recent) < 0) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_PAWSDROP);
-		xtcp_send_ack(sk, TCPHDR_ACK);
+	if (!xtcp_validate_incoming(sk, skb, th, len, &o))
 		return false;
-	}
-
-	if (!xtcp_sequence_ok(xs, seq, len + th->syn + th->fin)) {
-		if (!th->rst)
-			xtcp_send_ack(sk, TCPHDR_ACK);
-		return false;
-	}
-
-	if (th->rst) {
-		if (seq == xs->rcv_nxt)
-			xtcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ?
-				   EPIPE : ECONNRESET);
-		else
-			xtcp_send_ack(sk, TCPHDR_ACK);	/* challenge */
-		return false;
-	}
-	if (th->syn) {
-		xtcp_send_ack(sk, TCPHDR_ACK);		/* challenge */
-		return false;
-	}
 	if (!th->ack)
 		return false;
 
-	if (xs->tstamp_ok && o.saw_tstamp && !after(seq, xs->rcv_nxt)) {
-		xs->ts_recent = o.tsval;
-		xs->ts_recent_stamp = xtcp_clock_ms();
+	/*
+	 * An old ACK is still good for its data in ESTABLISHED (as
+	 * tcp_rcv_established()); in the closing states it draws a
+	 * challenge ACK and the segment goes (as tcp_rcv_state_process()).
+	 */
+	acceptable = xtcp_ack(sk, th, len, &o, &gone);
+	if (acceptable < 0 || gone)
+		return false;
+	if (!acceptable && sk->sk_state != TCP_ESTABLISHED) {
+		xtcp_send_challenge_ack(sk);
+		return false;
 	}
 
-	if (!xtcp_ack(sk, th, len, &o, &gone) || gone)
-		return false;
-
 	switch (sk->sk_state) {
-	case TCP_ESTABLISHED:
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
-		/* Data after close() (or SHUT_RD) on a closing socket: reset. */
-		if ((sk->sk_shutdown & RCV_SHUTDOWN) &&
-		    sk->sk_state != TCP_ESTABLISHED &&
-		    len && after(seq + len, xs->rcv_nxt)) {
-			xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
-			xtcp_done(sk);
+		/*
+		 * Data after close() (or SHUT_RD) on a closing socket:
+		 * RFC 1122 says reset, as Linux does (TCPAbortOnData).
+		 */
+		if ((sk->sk_shutdown & RCV_SHUTDOWN) && len &&
+		    after(seq + len, xs->rcv_nxt)) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONDATA);
+			xtcp_send_rst_reply(sock_net(sk), skb);
+			xtcp_reset(sk, ECONNRESET);
 			return false;
 		}
+		fallthrough;
+	case TCP_ESTABLISHED:
 		queued = xtcp_data_queue(sk, skb, th, &gone);
 		break;
 	}

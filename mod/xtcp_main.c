@@ -17,6 +17,14 @@ int xtcp_family = AF_XTCP;
 module_param_named(family, xtcp_family, int, 0444);
 MODULE_PARM_DESC(family, "socket family number (default 13, must be free and below AF_MAX)");
 
+/*
+ * A test hook: milliseconds added to xtcp's timestamp clock, so that a
+ * test can age ts_recent by weeks (PAWS's 24-day rule) without waiting.
+ */
+unsigned int xtcp_clock_offset_ms;
+module_param_named(clock_offset_ms, xtcp_clock_offset_ms, uint, 0644);
+MODULE_PARM_DESC(clock_offset_ms, "testing: ms added to the TCP timestamp clock (default 0)");
+
 unsigned int xtcp_net_id __read_mostly;
 
 struct proto xtcp_prot = {

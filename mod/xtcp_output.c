@@ -31,7 +31,8 @@ static siphash_aligned_key_t xtcp_isn_key;
  */
 u32 xtcp_clock_ms(void)
 {
-	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC);
+	return (u32)div_u64(ktime_get_ns(), NSEC_PER_MSEC) +
+	       READ_ONCE(xtcp_clock_offset_ms);
 }
 
 /**
@@ -82,6 +83,7 @@ u32 xtcp_select_window(struct sock *sk)
 	if (after(xs->rcv_adv, xs->rcv_nxt + wnd))
 		wnd = xs->rcv_adv - xs->rcv_nxt;
 	xs->rcv_adv = xs->rcv_nxt + wnd;
+	xs->rcv_wup = xs->rcv_nxt;
 	xs->rcv_wnd = wnd;
 	return wnd;
 }
@@ -101,7 +103,7 @@ static int xtcp_mtu_to_mss(const struct sock *sk, int pmtu)
 
 	if (mss > xs->mss_clamp)
 		mss = xs->mss_clamp;
-	mss = max(mss, READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_min_snd_mss));
+	mss = max(mss, xtcp_knob(sock_net(sk), XTCP_KNOB_MIN_SND_MSS));
 	return mss - (xs->tcp_header_len - (int)sizeof(struct tcphdr));
 }
 
@@ -473,14 +475,22 @@ void xtcp_write_xmit(struct sock *sk, bool push)
 			break;
 		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
 			break;
+		/*
+		 * Nagle, with Minshall's refinement as Linux has it
+		 * (tcp_minshall_check()): a short last segment waits only
+		 * while an earlier short segment is unacknowledged.
+		 */
 		if (short_seg && skb_queue_is_last(&sk->sk_write_queue, skb)) {
 			if (!push || xs->cork)
 				break;
-			if (!xs->nodelay && xs->snd_nxt != xs->snd_una)
+			if (!xs->nodelay && after(xs->snd_sml, xs->snd_una) &&
+			    !after(xs->snd_sml, xs->snd_max))
 				break;
 		}
 		if (xtcp_send_queued(sk, skb))
 			break;
+		if (short_seg)
+			xs->snd_sml = cb->end_seq;
 		xs->snd_nxt = cb->end_seq;
 		if (after(xs->snd_nxt, xs->snd_max))
 			xs->snd_max = xs->snd_nxt;
@@ -845,6 +855,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->rcv_nxt = 0;
 	xs->retransmits = 0;
 	xs->rto = HZ;
+	xs->retrans_stamp = xtcp_clock_ms();
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACTIVEOPENS);
 	xtcp_reset_retrans_timer(sk);
 	return xtcp_transmit(sk, TCPHDR_SYN, xs->iss);

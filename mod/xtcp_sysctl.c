@@ -59,55 +59,77 @@ struct xtcp_knob_desc {
 	int		max;
 };
 
-#define XTCP_KNOB(_k, _name, _field, _n, _unit, _min, _max)		\
+/* @_size is Linux's element size; xtcp_knob_sizes checks each one. */
+#define XTCP_KNOB(_k, _name, _field, _size, _n, _unit, _min, _max)	\
 	[_k] = {							\
 		.name = _name,						\
 		.ipv4_off = offsetof(struct net, ipv4._field),		\
-		.ipv4_size = sizeof_field(struct net, ipv4._field) / (_n), \
+		.ipv4_size = _size,					\
 		.nvals = _n,						\
 		.unit = _unit,						\
 		.min = _min,						\
 		.max = _max,						\
 	}
 
+#define XTCP_KNOB_SIZE(_field, _bytes)					\
+	static_assert(sizeof_field(struct net, ipv4._field) == (_bytes))
+
+XTCP_KNOB_SIZE(sysctl_tcp_timestamps, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_sack, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_window_scaling, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_syn_retries, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_synack_retries, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_fin_timeout, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_retries2, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_orphan_retries, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_keepalive_time, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_keepalive_intvl, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_keepalive_probes, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_challenge_ack_limit, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_invalid_ratelimit, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_rfc1337, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_min_snd_mss, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_rmem, 12);
+XTCP_KNOB_SIZE(sysctl_tcp_wmem, 12);
+
 static const struct xtcp_knob_desc xtcp_knobs[XTCP_KNOB_MAX] = {
-	XTCP_KNOB(XTCP_KNOB_TIMESTAMPS, "timestamps", sysctl_tcp_timestamps,
+	XTCP_KNOB(XTCP_KNOB_TIMESTAMPS, "timestamps", sysctl_tcp_timestamps, 1,
 		  1, XTCP_UNIT_PLAIN, 0, 2),
-	XTCP_KNOB(XTCP_KNOB_SACK, "sack", sysctl_tcp_sack,
+	XTCP_KNOB(XTCP_KNOB_SACK, "sack", sysctl_tcp_sack, 1,
 		  1, XTCP_UNIT_PLAIN, 0, 1),
 	XTCP_KNOB(XTCP_KNOB_WINDOW_SCALING, "window_scaling",
-		  sysctl_tcp_window_scaling, 1, XTCP_UNIT_PLAIN, 0, 1),
-	XTCP_KNOB(XTCP_KNOB_SYN_RETRIES, "syn_retries", sysctl_tcp_syn_retries,
+		  sysctl_tcp_window_scaling, 1, 1, XTCP_UNIT_PLAIN, 0, 1),
+	XTCP_KNOB(XTCP_KNOB_SYN_RETRIES, "syn_retries", sysctl_tcp_syn_retries, 1,
 		  1, XTCP_UNIT_PLAIN, 1, MAX_TCP_SYNCNT),
 	XTCP_KNOB(XTCP_KNOB_SYNACK_RETRIES, "synack_retries",
-		  sysctl_tcp_synack_retries, 1, XTCP_UNIT_PLAIN, 0, 255),
-	XTCP_KNOB(XTCP_KNOB_FIN_TIMEOUT, "fin_timeout", sysctl_tcp_fin_timeout,
+		  sysctl_tcp_synack_retries, 1, 1, XTCP_UNIT_PLAIN, 0, 255),
+	XTCP_KNOB(XTCP_KNOB_FIN_TIMEOUT, "fin_timeout", sysctl_tcp_fin_timeout, 4,
 		  1, XTCP_UNIT_SEC, 1, 3600),
-	XTCP_KNOB(XTCP_KNOB_RETRIES2, "retries2", sysctl_tcp_retries2,
+	XTCP_KNOB(XTCP_KNOB_RETRIES2, "retries2", sysctl_tcp_retries2, 1,
 		  1, XTCP_UNIT_PLAIN, 1, 255),
 	XTCP_KNOB(XTCP_KNOB_ORPHAN_RETRIES, "orphan_retries",
-		  sysctl_tcp_orphan_retries, 1, XTCP_UNIT_PLAIN, 0, 255),
+		  sysctl_tcp_orphan_retries, 1, 1, XTCP_UNIT_PLAIN, 0, 255),
 	XTCP_KNOB(XTCP_KNOB_KEEPALIVE_TIME, "keepalive_time",
-		  sysctl_tcp_keepalive_time, 1, XTCP_UNIT_SEC, 1,
+		  sysctl_tcp_keepalive_time, 4, 1, XTCP_UNIT_SEC, 1,
 		  MAX_TCP_KEEPIDLE),
 	XTCP_KNOB(XTCP_KNOB_KEEPALIVE_INTVL, "keepalive_intvl",
-		  sysctl_tcp_keepalive_intvl, 1, XTCP_UNIT_SEC, 1,
+		  sysctl_tcp_keepalive_intvl, 4, 1, XTCP_UNIT_SEC, 1,
 		  MAX_TCP_KEEPINTVL),
 	XTCP_KNOB(XTCP_KNOB_KEEPALIVE_PROBES, "keepalive_probes",
-		  sysctl_tcp_keepalive_probes, 1, XTCP_UNIT_PLAIN, 1,
+		  sysctl_tcp_keepalive_probes, 1, 1, XTCP_UNIT_PLAIN, 1,
 		  MAX_TCP_KEEPCNT),
 	XTCP_KNOB(XTCP_KNOB_CHALLENGE_ACK_LIMIT, "challenge_ack_limit",
-		  sysctl_tcp_challenge_ack_limit, 1, XTCP_UNIT_PLAIN, 0,
+		  sysctl_tcp_challenge_ack_limit, 4, 1, XTCP_UNIT_PLAIN, 0,
 		  INT_MAX),
 	XTCP_KNOB(XTCP_KNOB_INVALID_RATELIMIT, "invalid_ratelimit",
-		  sysctl_tcp_invalid_ratelimit, 1, XTCP_UNIT_MS, 0, 600000),
-	XTCP_KNOB(XTCP_KNOB_RFC1337, "rfc1337", sysctl_tcp_rfc1337,
+		  sysctl_tcp_invalid_ratelimit, 4, 1, XTCP_UNIT_MS, 0, 600000),
+	XTCP_KNOB(XTCP_KNOB_RFC1337, "rfc1337", sysctl_tcp_rfc1337, 1,
 		  1, XTCP_UNIT_PLAIN, 0, 1),
-	XTCP_KNOB(XTCP_KNOB_MIN_SND_MSS, "min_snd_mss", sysctl_tcp_min_snd_mss,
+	XTCP_KNOB(XTCP_KNOB_MIN_SND_MSS, "min_snd_mss", sysctl_tcp_min_snd_mss, 4,
 		  1, XTCP_UNIT_PLAIN, TCP_MIN_SND_MSS, 65535),
-	XTCP_KNOB(XTCP_KNOB_RMEM, "rmem", sysctl_tcp_rmem,
+	XTCP_KNOB(XTCP_KNOB_RMEM, "rmem", sysctl_tcp_rmem, 4,
 		  3, XTCP_UNIT_PLAIN, 1, INT_MAX),
-	XTCP_KNOB(XTCP_KNOB_WMEM, "wmem", sysctl_tcp_wmem,
+	XTCP_KNOB(XTCP_KNOB_WMEM, "wmem", sysctl_tcp_wmem, 4,
 		  3, XTCP_UNIT_PLAIN, 1, INT_MAX),
 };
 

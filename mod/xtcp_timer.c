@@ -33,9 +33,28 @@
 #include "xtcp.h"
 
 #define XTCP_RTO_MAX		(120 * HZ)
-#define XTCP_RETRIES		15
-#define XTCP_ORPHAN_RETRIES	8
 #define XTCP_DELACK		(HZ / 25)
+
+/*
+ * How many retransmissions (or window probes) before giving up:
+ * net.xtcp.retries2, or for an orphan net.xtcp.orphan_retries, where 0
+ * means 8 (more than 100 s from a 200 ms RTO) while the peer looks
+ * alive, as Linux's tcp_orphan_retries().
+ */
+static int xtcp_max_retries(const struct sock *sk, bool alive)
+{
+	struct net *net = sock_net(sk);
+	int retries;
+
+	if (!sock_flag(sk, SOCK_DEAD))
+		return xtcp_knob(net, XTCP_KNOB_RETRIES2);
+	retries = xtcp_knob(net, XTCP_KNOB_ORPHAN_RETRIES);
+	if (READ_ONCE(sk->sk_err_soft) && !alive)
+		retries = 0;
+	if (!retries && alive)
+		retries = 8;
+	return retries;
+}
 
 /**
  * xtcp_reset_retrans_timer() - (re)arm the retransmission timer
@@ -84,22 +103,42 @@ static void xtcp_backoff(struct xtcp_sock *xs)
 	xs->rto = min_t(u32, xs->rto << 1, XTCP_RTO_MAX);
 }
 
-/* Data waits behind a zero window: probe it (RFC 9293 3.8.6.1). */
+/*
+ * Data waits behind a zero window: probe it (RFC 9293 3.8.6.1), with the
+ * RTO backing off. As tcp_probe_timer(): a receiver that answers the
+ * probes is alive (every acceptable ACK resets @probes) and is probed as
+ * long as it answers; net.xtcp.retries2 probes in a row unanswered end
+ * the connection. An orphan also ends once its backoff has reached the
+ * 120 s maximum and it has sent its orphan_retries probes.
+ */
 static void xtcp_probe_timer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	int limit = sock_flag(sk, SOCK_DEAD) ? XTCP_ORPHAN_RETRIES :
-					       XTCP_RETRIES;
+	int limit;
 
 	if (xs->snd_wnd) {
+		xs->backoff = 0;
 		xtcp_write_xmit(sk, true);
 		return;
+	}
+	if (sock_flag(sk, SOCK_DEAD)) {
+		bool alive = xs->rto < XTCP_RTO_MAX;
+
+		limit = xtcp_max_retries(sk, alive);
+		if (!alive && xs->backoff >= limit) {
+			xtcp_timeout(sk);
+			return;
+		}
+	} else {
+		limit = xtcp_max_retries(sk, true);
 	}
 	if (xs->probes >= limit) {
 		xtcp_timeout(sk);
 		return;
 	}
 	xs->probes++;
+	if (xs->backoff < xtcp_knob(sock_net(sk), XTCP_KNOB_RETRIES2))
+		xs->backoff++;
 	xtcp_send_probe(sk);
 	xtcp_backoff(xs);
 	xtcp_reset_retrans_timer(sk);
@@ -143,7 +182,7 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		return;
 	}
 
-	limit = sock_flag(sk, SOCK_DEAD) ? XTCP_ORPHAN_RETRIES : XTCP_RETRIES;
+	limit = xtcp_max_retries(sk, xs->rto < XTCP_RTO_MAX);
 	if (xs->retransmits >= limit) {
 		xtcp_timeout(sk);
 		return;

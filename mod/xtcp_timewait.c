@@ -84,33 +84,92 @@ void xtcp_time_wait(struct sock *sk)
 	xtcp_done(sk);
 }
 
+/* Another tw_timeout from now, if the entry is still timed. */
+static void xtcp_tw_reschedule(struct net *net, struct xtcp_tw *tw)
+{
+	mod_timer_pending(&tw->timer, jiffies +
+			  READ_ONCE(xtcp_pernet(net)->sysctl_tw_timeout) * HZ);
+}
+
+/*
+ * PAWS for a TIME_WAIT entry (tcp_paws_reject()): an older TSval is an
+ * old duplicate, unless ts_recent is 24 days old; a RST is believed once
+ * the entry's last timestamp is an MSL (60 s) old.
+ */
+static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
+				const struct xtcp_rx_opts *o, bool rst)
+{
+	u32 now = xtcp_clock_ms();
+
+	if (!o->saw_tstamp || !tw->ts_recent ||
+	    (s32)(tw->ts_recent - o->tsval) <= 0 ||
+	    !time_before32(now, tw->ts_recent_stamp + XTCP_PAWS_24DAYS_MS))
+		return false;
+	if (rst && !time_before32(now, tw->ts_recent_stamp + 60 * MSEC_PER_SEC))
+		return false;
+	return true;
+}
+
 /**
  * xtcp_tw_rcv() - a segment for a TIME_WAIT entry
  * @net: its namespace
  * @tw: the entry, referenced by the caller
  * @skb: the segment, data at its TCP header, checksum verified
  *
- * As Linux in TIME_WAIT: a RST at rcv_nxt ends the entry (RFC 1337's
- * protection is off by default in Linux too); a SYN meets no listener
- * here and gets a RST; anything else, a retransmitted FIN in
- * particular, is acknowledged again, and a FIN restarts the timer.
+ * As Linux's tcp_timewait_state_process() in TIME_WAIT. A segment at
+ * rcv_nxt carrying nothing (a bare ACK) or a RST is absorbed without a
+ * reply: the RST ends the entry (TIME_WAIT assassination, unless
+ * net.xtcp.rfc1337), the ACK restarts the timer. A new SYN (a higher
+ * sequence, or a newer timestamp: RFC 6191) is acknowledged, there being
+ * no listener to take it. Anything else, a retransmitted FIN in
+ * particular, is acknowledged again, at most once per
+ * net.xtcp.invalid_ratelimit for pure ACKs and SYNs, so two hosts cannot
+ * ping-pong ACKs; a segment with an ACK (or rejected by PAWS) restarts
+ * the timer.
  */
 void xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
+	u32 seq = ntohl(th->seq);
+	u32 end_seq = seq + th->syn + th->fin + skb->len - th->doff * 4;
+	struct xtcp_rx_opts o = {};
+	bool paws_reject;
 
-	if (th->rst) {
-		if (ntohl(th->seq) == tw->rcv_nxt)
-			xtcp_tw_kill(tw);
+	xtcp_parse_options(th, &o);
+	paws_reject = xtcp_tw_paws_reject(tw, &o, th->rst);
+
+	if (!paws_reject && seq == tw->rcv_nxt &&
+	    (seq == end_seq || th->rst)) {
+		if (th->rst) {
+			if (!xtcp_knob(net, XTCP_KNOB_RFC1337)) {
+				xtcp_tw_kill(tw);
+				return;
+			}
+		} else {
+			xtcp_tw_reschedule(net, tw);
+		}
+		if (o.saw_tstamp && tw->tstamp_ok) {
+			tw->ts_recent = o.tsval;
+			tw->ts_recent_stamp = xtcp_clock_ms() ? : 1;
+		}
 		return;
 	}
-	if (th->syn && !th->ack) {
-		xtcp_send_rst_reply(net, skb);
+
+	if (th->syn && !th->rst && !th->ack && !paws_reject &&
+	    (after(seq, tw->rcv_nxt) ||
+	     (o.saw_tstamp && (s32)(tw->ts_recent - o.tsval) < 0))) {
+		xtcp_tw_send_ack(net, tw, skb);
 		return;
 	}
-	if (th->fin)
-		mod_timer_pending(&tw->timer, jiffies +
-				  READ_ONCE(xtcp_pernet(net)->sysctl_tw_timeout) *
-				  HZ);
-	xtcp_tw_send_ack(net, tw, skb);
+
+	if (paws_reject)
+		XTCP_INC_STATS(net, XTCP_MIB_PAWSESTAB);
+	if (th->rst)
+		return;
+	if (paws_reject || th->ack)
+		xtcp_tw_reschedule(net, tw);
+	if (!xtcp_oow_rate_limited(net, seq == end_seq || th->syn,
+				   &tw->last_oow_ack_time,
+				   XTCP_MIB_ACKSKIPPEDTIMEWAIT))
+		xtcp_tw_send_ack(net, tw, skb);
 }

@@ -845,9 +845,9 @@ TEST_F_TIMEOUT(data, netem_loss_reorder, 150)
 	add_netem(_metadata, &self->e, 1, NETEM_LOSSY);
 	bulk(_metadata, &self->e, B_PORT, 2 * MB, 0);
 	bulk(_metadata, &self->e, B_PORT2, 0, 2 * MB);
-	TH_LOG("RetransSegs +%lld, OfoQueue +%lld, PAWSDrop %lld, RcvPruned %lld",
+	TH_LOG("RetransSegs +%lld, OfoQueue +%lld, PAWSEstab %lld, RcvPruned %lld",
 	       xtcp_stat("RetransSegs") - retrans, xtcp_stat("OfoQueue") - ofo,
-	       xtcp_stat("PAWSDrop"), xtcp_stat("RcvPruned"));
+	       xtcp_stat("PAWSEstab"), xtcp_stat("RcvPruned"));
 	EXPECT_LT(retrans, xtcp_stat("RetransSegs"))
 		TH_LOG("xtcp retransmitted nothing through 5%% loss");
 	EXPECT_LT(ofo, xtcp_stat("OfoQueue"))

@@ -374,4 +374,413 @@ TEST_F(syn, options_follow_ipv4_knobs)
 	EXPECT_EQ(0, xt.ts);
 }
 
+/* ---- RFC 5961, PAWS, probes, TIME_WAIT: Linux's TCP and xtcp alike ---- */
+
+/*
+ * Every test of this fixture runs twice, against a Linux TCP client and
+ * an xtcp client in the same namespace, with the same assertions: what
+ * is asserted is Linux's behaviour.
+ */
+FIXTURE(conn) {
+	struct peer p;
+	struct pconn c;
+};
+
+FIXTURE_VARIANT(conn) {
+	int linux_tcp;
+};
+
+FIXTURE_VARIANT_ADD(conn, linux_tcp) { .linux_tcp = 1 };
+FIXTURE_VARIANT_ADD(conn, xtcp) { .linux_tcp = 0 };
+
+static int variant_family(const FIXTURE_VARIANT(conn) *v)
+{
+	return v->linux_tcp ? AF_INET : xtcp_family();
+}
+
+FIXTURE_SETUP(conn)
+{
+	const char *err = peer_setup(&self->p);
+	uint8_t opt[40];
+	unsigned int n;
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+	n = peer_linux_synack_opts(opt, 1460);
+	err = pconn_open(&self->c, &self->p, variant_family(variant),
+			 PEER_PORT, opt, n, 1);
+	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
+}
+
+FIXTURE_TEARDOWN(conn)
+{
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+/* Segments the client sends within @ms; the last one in @last. */
+static int count_segs(struct pconn *c, struct peer *p, int ms, struct pseg *last)
+{
+	long long end = now_ms() + ms;
+	int n = 0;
+
+	while (now_ms() < end) {
+		long long left = end - now_ms();
+
+		if (pconn_recv(c, p, last, left > 0 ? left : 0) == 1)
+			n++;
+	}
+	return n;
+}
+
+/* A segment from the peer with @flags at @seq, acknowledging @ack. */
+static int peer_seg(struct pconn *c, struct peer *p, unsigned int flags,
+		    uint32_t seq, uint32_t ack, unsigned int len)
+{
+	static struct pseg s;
+
+	pconn_seg(c, &s, flags);
+	s.seq = seq;
+	s.ack = ack;
+	memcpy(s.data, stream, len);
+	s.len = len;
+	c->tsval++;
+	return peer_send(p, &s, NULL);
+}
+
+static int still_connected(int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+	char ch;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) || err)
+		return 0;
+	return recv(fd, &ch, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+/*
+ * Ten RSTs inside the window but not at rcv_nxt draw one challenge ACK,
+ * not ten: at most one per net.ipv4.tcp_invalid_ratelimit (500 ms) per
+ * connection (RFC 5961 section 7); the connection lives on.
+ */
+TEST_F(conn, challenge_acks_rate_limited)
+{
+	static struct pseg s;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_RST,
+				      self->c.snd_nxt + 100 + i, 0, 0));
+	EXPECT_EQ(1, count_segs(&self->c, &self->p, 400, &s));
+	EXPECT_EQ(SEG_ACK, s.flags);
+	EXPECT_EQ(self->c.snd_nxt, s.ack);
+	EXPECT_TRUE(still_connected(self->c.fd));
+}
+
+/* Out-of-window pure ACKs: one duplicate ACK per 500 ms, not ten. */
+TEST_F(conn, out_of_window_acks_rate_limited)
+{
+	static struct pseg s;
+	int i;
+
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK,
+				      self->c.snd_nxt + 50000000, self->c.rcv_nxt,
+				      0));
+	EXPECT_EQ(1, count_segs(&self->c, &self->p, 400, &s));
+	EXPECT_EQ(self->c.snd_nxt, s.ack);
+}
+
+/*
+ * RFC 5961 section 5.2: data whose ACK is older than snd_una by more
+ * than the data ever acknowledged is a blind injection: a challenge ACK
+ * goes back and the data is not delivered. A plausible old ACK still
+ * carries its data.
+ */
+TEST_F(conn, too_old_ack_drops_data)
+{
+	static struct pseg s;
+	uint32_t una;
+	char buf[16];
+
+	ASSERT_EQ(3000, send(self->c.fd, stream, 3000, 0));
+	while (self->c.rcv_nxt != self->c.xisn + 1 + 3000) {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000));
+		if (s.seq == self->c.rcv_nxt)
+			self->c.rcv_nxt += s.len;
+	}
+	una = self->c.rcv_nxt;
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK, self->c.snd_nxt,
+			      una, 0));
+	usleep(100 * 1000);
+	peer_drain(&self->p);
+
+	/* ACK 1 GB behind snd_una: challenged, data dropped. */
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK | SEG_PSH,
+			      self->c.snd_nxt, una - (1U << 30), 10));
+	ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000))
+		TH_LOG("no challenge ACK");
+	EXPECT_EQ(self->c.snd_nxt, s.ack);
+	EXPECT_EQ(-1, recv(self->c.fd, buf, sizeof(buf), MSG_DONTWAIT));
+
+	/* 1000 bytes behind: an old ACK, its data taken. */
+	usleep(600 * 1000);
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK | SEG_PSH,
+			      self->c.snd_nxt, una - 1000, 10));
+	EXPECT_TRUE(poll_one(self->c.fd, POLLIN, 2000) & POLLIN);
+	EXPECT_EQ(10, recv(self->c.fd, buf, sizeof(buf), MSG_DONTWAIT));
+}
+
+/*
+ * ts_recent is only taken from an acceptable segment: a segment with a
+ * far-future TSval that acknowledges data never sent is dropped without
+ * teaching PAWS that timestamp, so the genuine segments that follow are
+ * not rejected as old.
+ */
+TEST_F(conn, ts_recent_after_ack_validation)
+{
+	static struct pseg s;
+	uint32_t tsval = self->c.tsval;
+	char buf[16];
+
+	self->c.tsval = tsval + 1000000000;
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK | SEG_PSH,
+			      self->c.snd_nxt, self->c.rcv_nxt + 100000, 10));
+	usleep(100 * 1000);
+	EXPECT_EQ(-1, recv(self->c.fd, buf, sizeof(buf), MSG_DONTWAIT));
+	self->c.tsval = tsval + 1;
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK | SEG_PSH,
+			      self->c.snd_nxt, self->c.rcv_nxt, 10));
+	ASSERT_TRUE(poll_one(self->c.fd, POLLIN, 2000) & POLLIN);
+	EXPECT_EQ(10, recv(self->c.fd, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000));
+	EXPECT_EQ(self->c.snd_nxt + 10, s.ack);
+}
+
+/*
+ * A receiver that keeps answering zero-window probes is alive: with
+ * net.ipv4.tcp_retries2 at 3, five answered probes do not end the
+ * connection (every acceptable ACK resets the count, as Linux), and the
+ * data goes once the window opens.
+ */
+TEST_F_TIMEOUT(conn, zero_window_probes_answered, 60)
+{
+	static struct pseg s;
+	int probes = 0;
+
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_retries2", "3"));
+	pconn_seg(&self->c, &s, SEG_ACK);
+	s.win = 0;
+	self->c.tsval++;
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	usleep(100 * 1000);
+	ASSERT_EQ(1000, send(self->c.fd, stream, 1000, MSG_DONTWAIT));
+	while (probes < 5) {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 15000))
+			TH_LOG("no probe after %d", probes);
+		if (s.len || s.seq != self->c.rcv_nxt - 1)
+			continue;
+		probes++;
+		pconn_seg(&self->c, &s, SEG_ACK);
+		s.win = 0;
+		self->c.tsval++;
+		ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	}
+	EXPECT_TRUE(still_connected(self->c.fd));
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK, self->c.snd_nxt,
+			      self->c.rcv_nxt, 0));
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 5000));
+	} while (!s.len);
+	EXPECT_EQ(self->c.rcv_nxt, s.seq);
+	EXPECT_EQ(1000U, s.len);
+}
+
+/*
+ * TIME_WAIT, as Linux: a bare ACK at rcv_nxt gets no reply; a
+ * retransmitted FIN is acknowledged again, every time; out-of-window pure
+ * ACKs get at most one reply per 500 ms.
+ */
+TEST_F(conn, time_wait_replies)
+{
+	static struct pseg s;
+	int i;
+
+	close(self->c.fd);
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 3000));
+	} while (!(s.flags & SEG_FIN));
+	self->c.rcv_nxt = s.seq + 1;
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_FIN | SEG_ACK,
+			      self->c.snd_nxt, self->c.rcv_nxt, 0));
+	self->c.snd_nxt++;
+	ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 3000));
+	EXPECT_EQ(SEG_ACK, s.flags);
+	EXPECT_EQ(self->c.snd_nxt, s.ack);
+
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK, self->c.snd_nxt,
+			      self->c.rcv_nxt, 0));
+	EXPECT_EQ(0, count_segs(&self->c, &self->p, 300, &s));
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_FIN | SEG_ACK,
+				      self->c.snd_nxt - 1, self->c.rcv_nxt, 0));
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 1000))
+			TH_LOG("FIN %d not acknowledged", i);
+		EXPECT_EQ(self->c.snd_nxt, s.ack);
+	}
+
+	usleep(600 * 1000);
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK,
+				      self->c.snd_nxt + 50000000,
+				      self->c.rcv_nxt, 0));
+	EXPECT_EQ(1, count_segs(&self->c, &self->p, 300, &s));
+}
+
+/*
+ * ICMP "fragmentation needed" at MTU 1000 while a full segment is in
+ * flight: the segment goes out again at once, cut so that the whole
+ * datagram, timestamps included, fits in 1000 bytes; TCP_MAXSEG follows.
+ * A report below net.ipv4.route.min_pmtu (552) is clamped to it.
+ */
+TEST_F(conn, icmp_frag_needed)
+{
+	static struct pseg s, q;
+
+	ASSERT_EQ(4000, send(self->c.fd, stream, 4000, 0));
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &q, 2000));
+	} while (!q.len);
+	/* Linux sends a GSO packet: its segments are gso_size long. */
+	EXPECT_EQ(1448U, q.gso_size ? : q.len);
+	peer_drain(&self->p);
+	q.iplen = 1500;		/* the datagram the router could not pass */
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &q, ICMP_DEST_UNREACH,
+				    ICMP_FRAG_NEEDED, 1000, 0));
+	ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 1000))
+		TH_LOG("nothing sent again at once");
+	EXPECT_EQ(q.seq, s.seq);
+	EXPECT_EQ(1000U - 52, s.gso_size ? : s.len);
+	EXPECT_EQ(948, getsockopt_int(self->c.fd, IPPROTO_TCP, TCP_MAXSEG));
+
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &s, ICMP_DEST_UNREACH,
+				    ICMP_FRAG_NEEDED, 300, 0));
+	usleep(200 * 1000);
+	EXPECT_EQ(552 - 52, getsockopt_int(self->c.fd, IPPROTO_TCP, TCP_MAXSEG));
+}
+
+/*
+ * SACK reneging: the peer SACKs all but the first segment, then ACKs the
+ * first (the SACKed ones now head the queue) and drops what it SACKed.
+ * The retransmission timeout must send the new head again; before,
+ * SACKed segments were stepped over for good and the connection could
+ * only time out.
+ */
+TEST_F(conn, sack_reneging_resends_head)
+{
+	static struct pseg s;
+	uint32_t seg[5], blk[1][2];
+	int n = 0;
+
+	ASSERT_EQ(4 * 1448, send(self->c.fd, stream, 4 * 1448, 0));
+	while (n < 4) {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000));
+		if (!s.len)
+			continue;
+		seg[n++] = s.seq;
+		seg[n] = s.seq + s.len;
+	}
+	blk[0][0] = seg[1];
+	blk[0][1] = seg[4];
+	pconn_seg(&self->c, &s, SEG_ACK);
+	s.ack = seg[1];
+	s.optlen += opt_sack(s.opt + s.optlen, 1, blk);
+	self->c.tsval++;
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 3000))
+			TH_LOG("no retransmission of the reneged head");
+	} while (!s.len);
+	EXPECT_EQ(seg[1], s.seq);
+}
+
+/*
+ * A SYN-ACK echoing a timestamp the client never sent is an old
+ * duplicate or a forgery: answered with a RST at its ACK number, and the
+ * connect stays pending until the real SYN-ACK.
+ */
+TEST(synack_bad_tsecr)
+{
+	int fams[2] = { AF_INET, xtcp_family() }, i;
+	static struct pseg syn, s;
+	struct peer p;
+
+	ASSERT_EQ(NULL, peer_setup(&p));
+	for (i = 0; i < 2; i++) {
+		struct sockaddr_in sin = sin_make(PEER_ADDR, PEER_PORT);
+		int fd = socket(fams[i], SOCK_STREAM | SOCK_NONBLOCK, 0);
+		unsigned int n;
+
+		ASSERT_LE(0, fd);
+		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+		do {
+			ASSERT_EQ(1, peer_recv(&p, &syn, 3000));
+		} while (syn.flags != SEG_SYN);
+		memset(&s, 0, offsetof(struct pseg, data));
+		s.sport = PEER_PORT;
+		s.dport = syn.sport;
+		s.flags = SEG_SYN | SEG_ACK;
+		s.seq = 7000;
+		s.ack = syn.seq + 1;
+		s.win = 65535;
+		n = peer_linux_synack_opts(s.opt, 1460);
+		put_be32(s.opt + 8, 100);
+		put_be32(s.opt + 12, syn.tsval + 100000000);
+		s.optlen = n;
+		ASSERT_EQ(0, peer_send(&p, &s, NULL));
+		ASSERT_EQ(1, peer_recv(&p, &s, 2000))
+			TH_LOG("%s: no reply", fam_name(fams[i]));
+		EXPECT_EQ(SEG_RST, s.flags) TH_LOG("%s", fam_name(fams[i]));
+		EXPECT_EQ(syn.seq + 1, s.seq);
+		EXPECT_FALSE(poll_one(fd, POLLOUT, 100) & (POLLOUT | POLLERR));
+		close(fd);
+	}
+	peer_teardown(&p);
+}
+
+/*
+ * PAWS's 24-day rule: once ts_recent is over 24 days old, a segment
+ * with an older TSval is not rejected (the peer's clock may have wrapped
+ * meanwhile). The module's clock_offset_ms test hook ages it.
+ */
+TEST(paws_24_days)
+{
+	const char *param = "/sys/module/xtcp/parameters/clock_offset_ms";
+	static struct pseg s;
+	struct pconn c;
+	struct peer p;
+	uint8_t opt[40];
+	char buf[16];
+	unsigned int n;
+
+	ASSERT_EQ(NULL, peer_setup(&p));
+	n = peer_linux_synack_opts(opt, 1460);
+	ASSERT_EQ(NULL, pconn_open(&c, &p, xtcp_family(), PEER_PORT, opt, n, 1));
+
+	/* Older TSval now: dropped by PAWS, a dupACK back. */
+	c.tsval -= 100;
+	ASSERT_EQ(0, pconn_send_data(&c, &p, c.snd_nxt, stream, 10, NULL));
+	ASSERT_EQ(1, pconn_recv(&c, &p, &s, 2000));
+	EXPECT_EQ(c.snd_nxt, s.ack);
+	EXPECT_EQ(-1, recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT));
+
+	ASSERT_EQ(0, write_file(param, "2160000000"));	/* 25 days */
+	c.tsval -= 100;
+	ASSERT_EQ(0, pconn_send_data(&c, &p, c.snd_nxt, stream, 10, NULL));
+	EXPECT_TRUE(poll_one(c.fd, POLLIN, 2000) & POLLIN);
+	EXPECT_EQ(10, recv(c.fd, buf, sizeof(buf), MSG_DONTWAIT));
+	write_file(param, "0");
+	peer_teardown(&p);
+}
+
 TEST_HARNESS_MAIN

@@ -82,7 +82,7 @@ FIXTURE_TEARDOWN(policy)
 }
 
 /* nft in A (or B with @nsfd); a command line, 0 if it succeeded. */
-static int nft(int nsfd, const char *cmd)
+static int nft_run(int nsfd, const char *cmd)
 {
 	if (nsfd >= 0)
 		return run_cmd_in_netns(nsfd, "nft '%s'", cmd);
@@ -156,9 +156,9 @@ TEST_F_TIMEOUT(policy, output_drop_rule, 40)
 {
 	int fd;
 
-	ASSERT_EQ(0, nft(-1, "add table inet pol"));
-	ASSERT_EQ(0, nft(-1, "add chain inet pol out { type filter hook output priority 0; }"));
-	ASSERT_EQ(0, nft(-1, "add rule inet pol out tcp dport 5000 counter drop"));
+	ASSERT_EQ(0, nft_run(-1, "add table inet pol"));
+	ASSERT_EQ(0, nft_run(-1, "add chain inet pol out { type filter hook output priority 0; }"));
+	ASSERT_EQ(0, nft_run(-1, "add rule inet pol out tcp dport 5000 counter drop"));
 	EXPECT_EQ(ETIMEDOUT, client_connect(AF_INET, &fd));
 	EXPECT_EQ(2, nft_packets("out"));		/* SYN + 1 retry */
 	EXPECT_EQ(ETIMEDOUT, client_connect(xtcp_family(), &fd));
@@ -170,9 +170,9 @@ TEST_F_TIMEOUT(policy, input_drop_rule, 40)
 {
 	int fd;
 
-	ASSERT_EQ(0, nft(-1, "add table inet pol"));
-	ASSERT_EQ(0, nft(-1, "add chain inet pol in { type filter hook input priority 0; }"));
-	ASSERT_EQ(0, nft(-1, "add rule inet pol in tcp sport 5000 counter drop"));
+	ASSERT_EQ(0, nft_run(-1, "add table inet pol"));
+	ASSERT_EQ(0, nft_run(-1, "add chain inet pol in { type filter hook input priority 0; }"));
+	ASSERT_EQ(0, nft_run(-1, "add rule inet pol in tcp sport 5000 counter drop"));
 	EXPECT_EQ(ETIMEDOUT, client_connect(xtcp_family(), &fd));
 	EXPECT_LE(2, nft_packets("in"));
 	EXPECT_EQ(0, xtcp_stat("Established"));
@@ -183,9 +183,10 @@ TEST_F_TIMEOUT(policy, output_reject_reset, 30)
 {
 	int fd;
 
-	ASSERT_EQ(0, nft(-1, "add table inet pol"));
-	ASSERT_EQ(0, nft(-1, "add chain inet pol out { type filter hook output priority 0; }"));
-	ASSERT_EQ(0, nft(-1, "add rule inet pol out tcp dport 5000 counter reject with tcp reset"));
+	ASSERT_EQ(0, nft_run(-1, "add table inet pol"));
+	ASSERT_EQ(0, nft_run(-1, "add chain inet pol out { type filter hook output priority 0; }"));
+	ASSERT_EQ(0, nft_run(-1, "add rule inet pol out tcp dport 5000 counter "
+			     "reject with tcp reset"));
 	EXPECT_EQ(ECONNREFUSED, client_connect(AF_INET, &fd));
 	EXPECT_EQ(ECONNREFUSED, client_connect(xtcp_family(), &fd));
 	EXPECT_EQ(2, nft_packets("out"));
@@ -202,9 +203,11 @@ TEST_F_TIMEOUT(policy, conntrack_stateful_input, 40)
 	char buf[8192], key[128];
 	int fd, err;
 
-	ASSERT_EQ(0, nft(-1, "add table inet pol"));
-	ASSERT_EQ(0, nft(-1, "add chain inet pol in { type filter hook input priority 0; policy drop; }"));
-	ASSERT_EQ(0, nft(-1, "add rule inet pol in ct state established,related counter accept"));
+	ASSERT_EQ(0, nft_run(-1, "add table inet pol"));
+	ASSERT_EQ(0, nft_run(-1, "add chain inet pol in "
+			     "{ type filter hook input priority 0; policy drop; }"));
+	ASSERT_EQ(0, nft_run(-1, "add rule inet pol in ct state established,related "
+			     "counter accept"));
 	err = client_connect(xtcp_family(), &fd);
 	ASSERT_EQ(0, err) TH_LOG("connect: %s", strerror(err));
 	EXPECT_TRUE(echo_ok(fd, 300000));
@@ -224,9 +227,9 @@ TEST_F_TIMEOUT(policy, so_mark_matches_rule, 30)
 	int fd = socket(xtcp_family(), SOCK_STREAM, 0);
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, nft(-1, "add table inet pol"));
-	ASSERT_EQ(0, nft(-1, "add chain inet pol out { type filter hook output priority 0; }"));
-	ASSERT_EQ(0, nft(-1, "add rule inet pol out meta mark 42 counter"));
+	ASSERT_EQ(0, nft_run(-1, "add table inet pol"));
+	ASSERT_EQ(0, nft_run(-1, "add chain inet pol out { type filter hook output priority 0; }"));
+	ASSERT_EQ(0, nft_run(-1, "add rule inet pol out meta mark 42 counter"));
 	ASSERT_EQ(0, setsockopt_int(fd, SOL_SOCKET, SO_MARK, 42));
 	ASSERT_EQ(0, connect_err(fd, B_ADDR, PORT));
 	EXPECT_TRUE(echo_ok(fd, 100000));

@@ -121,7 +121,9 @@ static inline const char *peer_setup(struct peer *p)
 	int one = 1, cur;
 
 	p->refcnt = xtcp_module_refcnt();
-	p->ns_a = p->ns_b = p->pfd = -1;
+	p->ns_a = -1;
+	p->ns_b = -1;
+	p->pfd = -1;
 	inet_pton(AF_INET, PEER_XTCP_ADDR, &p->xaddr);
 	inet_pton(AF_INET, PEER_ADDR, &p->paddr);
 	p->ns_b = new_netns();
@@ -408,7 +410,9 @@ static inline void pseg_parse_opts(struct pseg *s)
 
 	s->mss = 0;
 	s->wscale = -1;
-	s->sackok = s->ts = s->nsack = 0;
+	s->sackok = 0;
+	s->ts = 0;
+	s->nsack = 0;
 	while (i < s->optlen) {
 		uint8_t kind = s->opt[i], size;
 
