@@ -17,7 +17,8 @@
  * - xtcp's ephemeral range (net.xtcp.ip_local_port_range) is added to the
  *   namespace's net.ipv4.ip_local_reserved_ports while the module is
  *   loaded, so Linux never picks those ports for its own connect() or
- *   bind(0). xtcp remembers which bits it set and clears only those.
+ *   bind(0). xtcp remembers which bits it set and clears only those,
+ *   and none at all once the administrator has rewritten the list.
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
@@ -75,6 +76,23 @@ static unsigned long *xtcp_kernel_reserved(struct xtcp_net *xn)
 	return xn->net->ipv4.sysctl_local_reserved_ports;
 }
 
+/*
+ * Writing net.ipv4.ip_local_reserved_ports replaces the whole list. If
+ * a bit xtcp set is clear now, someone rewrote the list since: its bits
+ * are the administrator's from then on, xtcp's record is forgotten, and
+ * nothing xtcp does later clears them (an unload included).
+ */
+static void xtcp_forget_if_rewritten(struct xtcp_net *xn, unsigned long *kbits)
+{
+	unsigned int i;
+
+	for (i = 0; i < BITS_TO_LONGS(XTCP_NR_PORTS); i++)
+		if (xn->reserved[i] & ~kbits[i]) {
+			bitmap_zero(xn->reserved, XTCP_NR_PORTS);
+			return;
+		}
+}
+
 /**
  * xtcp_reserve_range() - make [@low, @high] xtcp's reservation
  * @xn: the namespace's xtcp state
@@ -95,6 +113,7 @@ void xtcp_reserve_range(struct xtcp_net *xn, int low, int high)
 	lockdep_assert_held(&xn->range_mutex);
 	if (!kbits)
 		return;
+	xtcp_forget_if_rewritten(xn, kbits);
 
 	for_each_set_bit(port, xn->reserved, XTCP_NR_PORTS) {
 		if (port >= low && port <= high)
@@ -123,6 +142,7 @@ void xtcp_unreserve_all(struct xtcp_net *xn)
 		return;
 
 	mutex_lock(&xn->range_mutex);
+	xtcp_forget_if_rewritten(xn, kbits);
 	for_each_set_bit(port, xn->reserved, XTCP_NR_PORTS)
 		clear_bit(port, kbits);
 	bitmap_zero(xn->reserved, XTCP_NR_PORTS);

@@ -298,6 +298,36 @@ t_rmmod_with_live_namespaces() {
 	return "$rc"
 }
 
+# An administrator's reservations survive xtcp: those made before the
+# load, and a list rewritten while xtcp was loaded (which then belongs to
+# the administrator whole).
+t_admin_reservations_kept() {
+	local ns=xtcp-adm rc=0 n
+	loaded && { rmmod_retry || return 1; }
+	ip netns add "$ns" || return 1
+	ip netns exec "$ns" sh -c "echo 62000,7000 > $RESERVED" || rc=1
+	insmod "$KO" || { ip netns del "$ns"; return 1; }
+	ip netns exec "$ns" cat "$RESERVED" >"$TMP/adm"
+	n=$(count_reserved 61000 65535 "$TMP/adm")
+	[ "$n" = 4536 ] || { echo "after insmod: $n of 61000-65535 reserved"; rc=1; }
+	ip netns exec "$ns" sh -c "echo 63000-63010,62000,7000 > $RESERVED" || rc=1
+	rmmod_retry || rc=1
+	ip netns exec "$ns" cat "$RESERVED" >"$TMP/adm"
+	[ "$(cat "$TMP/adm")" = "7000,62000,63000-63010" ] || {
+		echo "after rmmod: $(cat "$TMP/adm"), want 7000,62000,63000-63010"
+		rc=1
+	}
+	# Before the load only: kept, and xtcp's own bits gone.
+	ip netns exec "$ns" sh -c "echo 62000 > $RESERVED" || rc=1
+	insmod "$KO" || rc=1
+	rmmod_retry || rc=1
+	ip netns exec "$ns" cat "$RESERVED" >"$TMP/adm"
+	[ "$(cat "$TMP/adm")" = "62000" ] || { echo "after a clean cycle: $(cat "$TMP/adm")"; rc=1; }
+	ip netns del "$ns"
+	insmod "$KO" || rc=1
+	return "$rc"
+}
+
 t_reload_default() {
 	local got rc=0
 	loaded || insmod "$KO" || return 1
@@ -345,6 +375,7 @@ main() {
 	run_case netns__20_namespaces t_namespaces
 	run_case netns__rmmod_with_live_namespace t_rmmod_with_live_namespaces
 	run_case module__reload_default t_reload_default
+	run_case netns__admin_reservations_kept t_admin_reservations_kept
 	run_case module__no_kernel_warnings t_no_kernel_warnings
 
 	ktap_finish
