@@ -19,7 +19,11 @@
  * against the table (xtcp_check_established()), which stays the
  * authority: the map is a hint kept exact in the common case.
  */
+#include <linux/delay.h>
 #include <linux/hash.h>
+#include <linux/jump_label.h>
+#include <linux/log2.h>
+#include <linux/module.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/siphash.h>
@@ -29,7 +33,6 @@
 
 #include "xtcp.h"
 
-#define XTCP_EHASH_BITS		15
 #define XTCP_DHASH_BITS		12
 #define XTCP_PERTURB_BITS	8
 
@@ -80,6 +83,46 @@ struct xtcp_dest {
 	unsigned long		used[];
 };
 
+/*
+ * The established table's size, a power of two (Linux's thash_entries);
+ * a table of one slot puts every connection on one chain, which tests
+ * use to make lookups meet concurrent changes.
+ */
+static unsigned int ehash_entries = 32768;
+module_param(ehash_entries, uint, 0444);
+MODULE_PARM_DESC(ehash_entries, "slots of the established table, a power of two up to 1048576 (default 32768)");
+static unsigned int xtcp_ehash_bits __read_mostly;
+
+/*
+ * A test hook: microseconds a lookup lingers on each full socket it
+ * passes that is not the one it looks for, so that a test can make
+ * lookups meet concurrent changes to the chain. Off (a static branch
+ * not taken) unless set.
+ */
+static DEFINE_STATIC_KEY_FALSE(xtcp_lookup_delay_key);
+static unsigned int xtcp_lookup_delay_us;
+
+static int xtcp_lookup_delay_set(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint_minmax(val, kp, 0, 10000);
+
+	if (err)
+		return err;
+	if (READ_ONCE(xtcp_lookup_delay_us))
+		static_branch_enable(&xtcp_lookup_delay_key);
+	else
+		static_branch_disable(&xtcp_lookup_delay_key);
+	return 0;
+}
+
+static const struct kernel_param_ops xtcp_lookup_delay_ops = {
+	.set	= xtcp_lookup_delay_set,
+	.get	= param_get_uint,
+};
+module_param_cb(lookup_delay_us, &xtcp_lookup_delay_ops,
+		&xtcp_lookup_delay_us, 0644);
+MODULE_PARM_DESC(lookup_delay_us, "testing: us a lookup lingers on each other socket it passes (default 0)");
+
 static struct xtcp_ehash_slot *xtcp_ehash;
 static struct xtcp_dhash_slot *xtcp_dhash;
 static siphash_key_t xtcp_ehash_key __read_mostly;
@@ -94,12 +137,19 @@ int xtcp_ehash_init(void)
 	get_random_bytes(&xtcp_port_key, sizeof(xtcp_port_key));
 	get_random_bytes(xtcp_perturb, sizeof(xtcp_perturb));
 
-	xtcp_ehash = kvcalloc(1U << XTCP_EHASH_BITS, sizeof(*xtcp_ehash),
+	if (!ehash_entries || !is_power_of_2(ehash_entries) ||
+	    ehash_entries > (1U << 20)) {
+		pr_err("xtcp: ehash_entries=%u is not a power of two up to 1048576\n",
+		       ehash_entries);
+		return -EINVAL;
+	}
+	xtcp_ehash_bits = ilog2(ehash_entries);
+	xtcp_ehash = kvcalloc(1U << xtcp_ehash_bits, sizeof(*xtcp_ehash),
 			      GFP_KERNEL);
 	xtcp_dhash = kvcalloc(1U << XTCP_DHASH_BITS, sizeof(*xtcp_dhash),
 			      GFP_KERNEL);
 	if (xtcp_ehash)
-		for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+		for (i = 0; i < 1U << xtcp_ehash_bits; i++) {
 			spin_lock_init(&xtcp_ehash[i].lock);
 			INIT_HLIST_NULLS_HEAD(&xtcp_ehash[i].chain, i);
 		}
@@ -120,7 +170,7 @@ void xtcp_ehash_destroy(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++)
+	for (i = 0; i < 1U << xtcp_ehash_bits; i++)
 		WARN_ON_ONCE(!hlist_nulls_empty(&xtcp_ehash[i].chain));
 	for (i = 0; i < 1U << XTCP_DHASH_BITS; i++)
 		WARN_ON_ONCE(!hlist_empty(&xtcp_dhash[i].chain));
@@ -135,7 +185,8 @@ static u32 xtcp_ehash_index(const struct net *net, __be32 laddr,
 			     ((__force u32)lport << 16) | (__force u32)rport,
 			     &xtcp_ehash_key);
 
-	return hash_32(h + net_hash_mix(net), XTCP_EHASH_BITS);
+	return xtcp_ehash_bits ? hash_32(h + net_hash_mix(net), xtcp_ehash_bits) :
+				 0;
 }
 
 static struct xtcp_ehash_slot *
@@ -196,8 +247,12 @@ struct xtcp_hnode *xtcp_ehash_lookup(struct net *net, __be32 raddr,
 
 begin:
 	hlist_nulls_for_each_entry_rcu(hn, pos, &slot->chain, node) {
-		if (!xtcp_hnode_match(hn, net, laddr, lport, raddr, rport))
+		if (!xtcp_hnode_match(hn, net, laddr, lport, raddr, rport)) {
+			if (static_branch_unlikely(&xtcp_lookup_delay_key) &&
+			    hn->kind == XTCP_HNODE_SOCK)
+				udelay(READ_ONCE(xtcp_lookup_delay_us));
 			continue;
+		}
 		if (unlikely(!xtcp_hnode_hold(hn)))
 			return NULL;
 		if (unlikely(!xtcp_hnode_match(hn, net, laddr, lport, raddr,
@@ -796,7 +851,7 @@ void xtcp_tw_purge(struct net *net)
 {
 	unsigned int i;
 
-	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+	for (i = 0; i < 1U << xtcp_ehash_bits; i++) {
 		struct xtcp_ehash_slot *slot = &xtcp_ehash[i];
 		struct hlist_nulls_node *pos;
 		struct xtcp_hnode *hn;
@@ -850,7 +905,7 @@ int xtcp_ehash_seq_show(struct seq_file *seq, void *v)
 
 	seq_puts(seq, "local remote state\n");
 	rcu_read_lock();
-	for (i = 0; i < 1U << XTCP_EHASH_BITS; i++) {
+	for (i = 0; i < 1U << xtcp_ehash_bits; i++) {
 		struct hlist_nulls_node *pos;
 		struct xtcp_hnode *hn;
 
