@@ -66,6 +66,17 @@
  * @XTCP_MIB_ACKSKIPPEDTIMEWAIT: TIME_WAIT ACKs not sent (rate limit)
  * @XTCP_MIB_PAWSACTIVE: SYN-ACKs whose TSecr was not one of our TSvals
  * @XTCP_MIB_ABORTONDATA: connections reset for data after close()
+ * @XTCP_MIB_RCVCOLLAPSED: received skbs copied into denser ones
+ * @XTCP_MIB_OFOPRUNED: prunings of the out-of-order queue
+ * @XTCP_MIB_PRUNECALLED: times the receive queues had to be pruned
+ * @XTCP_MIB_DELAYEDACKLOST: duplicates received (our ACK was lost)
+ * @XTCP_MIB_ZEROWINDOWDROP: segments dropped against a zero window
+ * @XTCP_MIB_MEMORYPRESSURES: times net.xtcp.mem's pressure began
+ * @XTCP_MIB_ABORTONMEMORY: orphans reset for want of memory or orphan slots
+ * @XTCP_MIB_TWOVERFLOW: TIME_WAIT entries not made (max_tw_buckets)
+ * @XTCP_MIB_KEEPALIVE: keepalive probes sent
+ * @XTCP_MIB_ABORTONTIMEOUT: connections ended by retransmission or probe
+ *	timeouts
  * @XTCP_MIB_MAX: number of counters
  */
 enum xtcp_mib_field {
@@ -104,6 +115,16 @@ enum xtcp_mib_field {
 	XTCP_MIB_ACKSKIPPEDTIMEWAIT,
 	XTCP_MIB_PAWSACTIVE,
 	XTCP_MIB_ABORTONDATA,
+	XTCP_MIB_RCVCOLLAPSED,
+	XTCP_MIB_OFOPRUNED,
+	XTCP_MIB_PRUNECALLED,
+	XTCP_MIB_DELAYEDACKLOST,
+	XTCP_MIB_ZEROWINDOWDROP,
+	XTCP_MIB_MEMORYPRESSURES,
+	XTCP_MIB_ABORTONMEMORY,
+	XTCP_MIB_TWOVERFLOW,
+	XTCP_MIB_KEEPALIVE,
+	XTCP_MIB_ABORTONTIMEOUT,
 	XTCP_MIB_MAX
 };
 
@@ -137,6 +158,7 @@ enum xtcp_knob {
 	XTCP_KNOB_INVALID_RATELIMIT,	/* milliseconds */
 	XTCP_KNOB_RFC1337,
 	XTCP_KNOB_MIN_SND_MSS,
+	XTCP_KNOB_MAX_TW_BUCKETS,
 	XTCP_KNOB_RMEM,			/* min, default, max */
 	XTCP_KNOB_WMEM,
 	XTCP_KNOB_MAX
@@ -162,6 +184,9 @@ struct xtcp_net {
 	/* Shared knobs written under net.xtcp, and which those are. */
 	int			knob[XTCP_KNOB_MAX][3];
 	unsigned long		knob_pinned;
+
+	/* TIME_WAIT entries of the namespace (max_tw_buckets). */
+	atomic_t		tw_count;
 
 	/* Challenge ACKs left this second (challenge_ack_limit). */
 	u32			challenge_timestamp;
@@ -322,6 +347,9 @@ struct xtcp_tw {
  * @rcv_nxt: next sequence number expected
  * @rcv_wnd: our receive window, as last advertised
  * @rcv_wup: rcv_nxt when that window was advertised (its left edge)
+ * @window_clamp: the largest window we would offer
+ * @rcv_ssthresh: the window offered grows up to this (xtcp_rcvq.c)
+ * @rcv_mss: estimate of the peer's segment size
  * @user_mss: TCP_MAXSEG, 0 if unset
  * @adv_mss: the MSS we advertised in our SYN
  * @mss_clamp: the peer's MSS option (536 if it sent none), lowered by
@@ -343,6 +371,10 @@ struct xtcp_tw {
  * @last_oow_ack_time: jiffies of the last reply to an unacceptable
  *	segment (xtcp_oow_rate_limited())
  * @bytes_acked: bytes the peer has acknowledged over the connection
+ * @rcv_tstamp: jiffies of the last acceptable ACK (keepalive's idle time)
+ * @keepalive_time: TCP_KEEPIDLE, jiffies; 0: the sysctl
+ * @keepalive_intvl: TCP_KEEPINTVL, jiffies; 0: the sysctl
+ * @keepalive_probes: TCP_KEEPCNT; 0: the sysctl
  * @retransmits: retransmissions of the current segment
  * @rto: retransmission timeout, jiffies
  * @retrans_timer: the retransmission timer (holds a socket reference)
@@ -364,14 +396,15 @@ struct xtcp_tw {
  * @srtt_us: smoothed RTT << 3, microseconds (0: no sample yet)
  * @rttvar_us: RTT variation << 2, microseconds
  * @copied_seq: next sequence number recvmsg() copies
- * @rcv_adv: right edge of the window we last advertised
  * @ooo_queue: segments beyond rcv_nxt, in sequence order
  * @ack_pending: an ACK is owed (the delayed-ACK timer will send it)
+ * @ack_nomem: a segment was refused for memory: offer a zero window once
+ * @dsack: a D-SACK block (@dsack_seq, @dsack_end) goes in the next ACK
  * @quickacks: ACKs still to send at once (start of a connection)
- * @unacked_segs: full segments received since our last ACK
  * @nodelay: TCP_NODELAY
  * @cork: TCP_CORK
  * @fin_queued: a FIN is in the write queue (shutdown or close)
+ * @orphan_counted: counted in xtcp_orphan_count (closed by its process)
  * @probes: zero-window (or keepalive) probes sent since the last
  *	acceptable ACK
  * @backoff: zero-window probes sent since the window was last open
@@ -398,6 +431,9 @@ struct xtcp_sock {
 	u32				rcv_nxt;
 	u32				rcv_wnd;
 	u32				rcv_wup;
+	u32				window_clamp;
+	u32				rcv_ssthresh;
+	u32				rcv_mss;
 
 	u16				user_mss;
 	u16				adv_mss;
@@ -417,6 +453,10 @@ struct xtcp_sock {
 	u32				retrans_stamp;
 	u32				last_oow_ack_time;
 	u64				bytes_acked;
+	u32				rcv_tstamp;
+	u32				keepalive_time;
+	u32				keepalive_intvl;
+	u8				keepalive_probes;
 
 	u8				retransmits;
 	u32				rto;
@@ -440,14 +480,17 @@ struct xtcp_sock {
 	u32				rttvar_us;
 
 	u32				copied_seq;
-	u32				rcv_adv;
 	struct sk_buff_head		ooo_queue;
 	bool				ack_pending;
+	u8				ack_nomem:1,
+					dsack:1;
+	u32				dsack_seq;
+	u32				dsack_end;
 	u8				quickacks;
-	u8				unacked_segs;
 	u8				nodelay:1,
 					cork:1,
-					fin_queued:1;
+					fin_queued:1,
+					orphan_counted:1;
 	u8				probes;
 	u8				backoff;
 	u32				highest_sack;
@@ -506,6 +549,24 @@ static inline struct xtcp_sock *xtcp_sk(const struct sock *sk)
 	return (struct xtcp_sock *)sk;
 }
 
+/*
+ * A segment joins or leaves the write queue: sk_wmem_queued, and the
+ * protocol's memory accounting (net.xtcp.mem, the memory cgroup). The
+ * caller scheduled the memory (sk_wmem_schedule()), or forces it.
+ */
+static inline void xtcp_wmem_queued(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, skb->truesize);
+	sk_mem_charge(sk, skb->truesize);
+}
+
+static inline void xtcp_wmem_free_skb(struct sock *sk, struct sk_buff *skb)
+{
+	sk_wmem_queued_add(sk, -skb->truesize);
+	sk_mem_uncharge(sk, skb->truesize);
+	kfree_skb(skb);
+}
+
 /* The part of the advertised window still open (tcp_receive_window()). */
 static inline u32 xtcp_receive_window(const struct xtcp_sock *xs)
 {
@@ -515,7 +576,14 @@ static inline u32 xtcp_receive_window(const struct xtcp_sock *xs)
 }
 
 /* xtcp_main.c */
+#define XTCP_MAX_ORPHANS	16384	/* half the established table */
 extern int xtcp_family;
+extern long xtcp_sysctl_mem[3];
+extern int xtcp_sysctl_max_orphans;
+DECLARE_PER_CPU(unsigned int, xtcp_orphan_count);
+int xtcp_orphan_count_sum(void);
+long xtcp_memory_allocated_sum(void);
+bool xtcp_check_oom(struct sock *sk);
 extern unsigned int xtcp_clock_offset_ms;
 extern struct proto xtcp_prot;
 
@@ -561,7 +629,6 @@ bool xtcp_retransmit_hole(struct sock *sk);
 void xtcp_enter_loss(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
-u32 xtcp_select_window(struct sock *sk);
 u32 xtcp_sync_mss(struct sock *sk, u32 pmtu);
 void xtcp_mtu_reduced(struct sock *sk);
 void xtcp_purge_write_queue(struct sock *sk);
@@ -589,6 +656,10 @@ void xtcp_clear_timers_retrans(struct sock *sk);
 void xtcp_reset_retrans_timer(struct sock *sk);
 void xtcp_schedule_ack(struct sock *sk);
 void xtcp_release_cb(struct sock *sk);
+void xtcp_reset_keepalive_timer(struct sock *sk, unsigned long when);
+void xtcp_keepalive_changed(struct sock *sk);
+void xtcp_set_keepalive(struct sock *sk, int val);
+int xtcp_keepalive_getsockopt(const struct sock *sk, int optname);
 
 /* xtcp_sock.c */
 void xtcp_set_state(struct sock *sk, int state);
@@ -602,7 +673,18 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 int xtcp_shutdown(struct socket *sock, int how);
 void xtcp_close_send(struct sock *sk);
 void xtcp_write_space(struct sock *sk);
+void xtcp_sndbuf_expand(struct sock *sk);
+void xtcp_new_space(struct sock *sk);
 bool xtcp_stream_writeable(const struct sock *sk);
+
+/* xtcp_rcvq.c */
+void xtcp_init_rcv_window(struct sock *sk);
+void xtcp_init_buffer_space(struct sock *sk);
+u32 xtcp_select_window(struct sock *sk);
+bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
+		     const struct tcphdr *th, bool *fin, bool *ack_now);
+void xtcp_ack_snd_check(struct sock *sk, bool now);
+int xtcp_sack_blocks(struct xtcp_sock *xs, u32 blk[][2], int max);
 void xtcp_cleanup_rbuf(struct sock *sk);
 
 /* xtcp_mib.c */

@@ -269,8 +269,10 @@ begin:
 
 void xtcp_tw_put(struct xtcp_tw *tw)
 {
-	if (refcount_dec_and_test(&tw->refcnt))
+	if (refcount_dec_and_test(&tw->refcnt)) {
+		atomic_dec(&xtcp_pernet(read_pnet(&tw->hnode.net))->tw_count);
 		kfree_rcu(tw, rcu);
+	}
 }
 
 void xtcp_hnode_put(struct xtcp_hnode *hn)
@@ -567,6 +569,7 @@ static int xtcp_check_established(struct sock *sk, bool ephemeral)
 	sock_hold(sk);
 	hlist_nulls_add_head_rcu(&self->node, &slot->chain);
 	xs->hashed = true;
+	sock_prot_inuse_add(net, sk->sk_prot, 1);
 	if (tw)
 		hlist_nulls_del_init_rcu(&tw->hnode.node);
 	spin_unlock_bh(&slot->lock);
@@ -758,6 +761,7 @@ void xtcp_unhash(struct sock *sk)
 	spin_lock_bh(&slot->lock);
 	hlist_nulls_del_init_rcu(&self->node);
 	xs->hashed = false;
+	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
 	spin_unlock_bh(&slot->lock);
 
 	d = xs->dest;
@@ -800,6 +804,7 @@ bool xtcp_ehash_replace(struct sock *sk, struct xtcp_tw *tw)
 	hlist_nulls_add_head_rcu(&tw->hnode.node, &slot->chain);
 	hlist_nulls_del_init_rcu(&self->node);
 	xs->hashed = false;
+	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, -1);
 	tw->dest = xs->dest;
 	xs->dest = NULL;
 	spin_unlock_bh(&slot->lock);

@@ -62,7 +62,6 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 	xs->irs = ntohl(th->seq);
 	xs->rcv_nxt = xs->irs + 1;
 	xs->copied_seq = xs->rcv_nxt;
-	xs->rcv_adv = xs->rcv_nxt + xs->rcv_wnd;
 	xs->rcv_wup = xs->rcv_nxt;
 	xs->snd_wnd = ntohs(th->window);	/* never scaled in a SYN */
 	xs->snd_wl1 = xs->irs;
@@ -95,13 +94,10 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 
 static void xtcp_established(struct sock *sk)
 {
-	/*
-	 * No send buffer autotuning: an unlocked SO_SNDBUF starts at
-	 * wmem[2], so that the window, not the buffer, limits a transfer.
-	 */
-	if (!(sk->sk_userlocks & SOCK_SNDBUF_LOCK))
-		WRITE_ONCE(sk->sk_sndbuf, max(sk->sk_sndbuf,
-					      xtcp_knob_i(sock_net(sk), XTCP_KNOB_WMEM, 2)));
+	xtcp_sndbuf_expand(sk);
+	xtcp_init_buffer_space(sk);
+	xtcp_sk(sk)->rcv_tstamp = jiffies;
+	xtcp_keepalive_changed(sk);
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABLISHED);
 	if (!sock_flag(sk, SOCK_DEAD)) {
@@ -283,8 +279,7 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 		else
 			sent = cb->when;
 		__skb_unlink(skb, &sk->sk_write_queue);
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
+		xtcp_wmem_free_skb(sk, skb);
 	}
 
 	if (xs->tstamp_ok && o->saw_tstamp && o->tsecr)
@@ -472,6 +467,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 
 	xtcp_replace_ts_recent(xs, seq, o);
 	xs->probes = 0;
+	xs->rcv_tstamp = jiffies;
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	if (xs->sack_ok && o->num_sacks)
 		sacked = xtcp_sacktag(sk, o);
@@ -536,7 +532,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 		xtcp_reset_retrans_timer(sk);
 
 	if (sk->sk_socket && test_bit(SOCK_NOSPACE, &sk->sk_socket->flags))
-		sk->sk_write_space(sk);
+		xtcp_new_space(sk);
 
 	if (xs->fin_queued && xs->snd_una == xs->write_seq)
 		*gone = xtcp_fin_acked(sk);
@@ -565,118 +561,6 @@ static bool xtcp_fin(struct sock *sk)
 		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_HUP);
 	}
 	return false;
-}
-
-/*
- * Take a segment that starts at or before rcv_nxt into the queue. What
- * it carries before rcv_nxt arrived already; the skb keeps it and
- * recvmsg() skips it by offset: a received skb may hold its payload in
- * page fragments (GRO, veth from a TSO sender), so it is never pulled.
- * Returns true if the segment carries the FIN.
- */
-static bool xtcp_queue_in_order(struct sock *sk, struct sk_buff *skb)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-	bool fin = cb->fin;
-
-	if (after(cb->end_seq - fin, xs->rcv_nxt)) {
-		__skb_queue_tail(&sk->sk_receive_queue, skb);
-		skb = NULL;
-	}
-	xs->rcv_nxt = cb->end_seq;
-	if (skb)
-		consume_skb(skb);
-	return fin;
-}
-
-/*
- * Payload and FIN of a segment in the synchronised states. Returns true
- * if the skb was queued (the caller must not free it); *gone is set if
- * the FIN closed the socket.
- */
-static bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
-			    const struct tcphdr *th, bool *gone)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_skb_cb *cb;
-	u32 seq = ntohl(th->seq);
-	u32 len = skb->len - th->doff * 4;
-	bool fin = th->fin, queued = true, ooo_before;
-	struct sk_buff *o;
-
-	if (!len && !fin)
-		return false;
-	if (!after(seq + len + fin, xs->rcv_nxt)) {
-		xtcp_send_ack(sk, TCPHDR_ACK);		/* a duplicate */
-		return false;
-	}
-	if (atomic_read(&sk->sk_rmem_alloc) + skb->truesize >
-	    READ_ONCE(sk->sk_rcvbuf)) {
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RCVPRUNED);
-		xtcp_send_ack(sk, TCPHDR_ACK);
-		return false;
-	}
-
-	__skb_pull(skb, th->doff * 4);
-	skb_dst_drop(skb);
-	nf_reset_ct(skb);
-	cb = XTCP_SKB_CB(skb);
-	memset(cb, 0, sizeof(*cb));
-	cb->seq = seq;
-	cb->end_seq = seq + len + fin;
-	cb->fin = fin;
-	skb_set_owner_r(skb, sk);
-
-	ooo_before = !skb_queue_empty(&xs->ooo_queue);
-	if (after(seq, xs->rcv_nxt)) {
-		/* Out of order: keep it sorted by sequence, ACK at once. */
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
-		xs->last_ooo_seq = seq;
-		skb_queue_reverse_walk(&xs->ooo_queue, o) {
-			if (!after(XTCP_SKB_CB(o)->seq, seq))
-				break;
-		}
-		if (o != (struct sk_buff *)&xs->ooo_queue &&
-		    XTCP_SKB_CB(o)->seq == seq &&
-		    !before(XTCP_SKB_CB(o)->end_seq, cb->end_seq)) {
-			kfree_skb(skb);		/* already have it */
-			queued = true;
-		} else {
-			__skb_queue_after(&xs->ooo_queue, o, skb);
-		}
-		xtcp_send_ack(sk, TCPHDR_ACK);
-		return queued;
-	}
-
-	fin = xtcp_queue_in_order(sk, skb);
-	while (!fin && (o = skb_peek(&xs->ooo_queue)) &&
-	       !after(XTCP_SKB_CB(o)->seq, xs->rcv_nxt)) {
-		__skb_unlink(o, &xs->ooo_queue);
-		if (!after(XTCP_SKB_CB(o)->end_seq, xs->rcv_nxt)) {
-			kfree_skb(o);
-			continue;
-		}
-		fin = xtcp_queue_in_order(sk, o);
-	}
-
-	if (!sock_flag(sk, SOCK_DEAD))
-		sk->sk_data_ready(sk);
-	if (fin) {
-		*gone = xtcp_fin(sk);
-		return true;
-	}
-
-	if (len >= xs->mss_cache)
-		xs->unacked_segs++;
-	if (xs->quickacks || ooo_before || xs->unacked_segs >= 2) {
-		if (xs->quickacks)
-			xs->quickacks--;
-		xtcp_send_ack(sk, TCPHDR_ACK);
-	} else {
-		xtcp_schedule_ack(sk);
-	}
-	return true;
 }
 
 /*
@@ -854,9 +738,16 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 			return false;
 		}
 		fallthrough;
-	case TCP_ESTABLISHED:
-		queued = xtcp_data_queue(sk, skb, th, &gone);
+	case TCP_ESTABLISHED: {
+		bool fin = false, ack_now = false;
+
+		queued = xtcp_data_queue(sk, skb, th, &fin, &ack_now);
+		if (fin)
+			gone = xtcp_fin(sk);	/* acknowledges it */
+		else if (len || ack_now)
+			xtcp_ack_snd_check(sk, ack_now);
 		break;
+	}
 	}
 	/* The ACK may have opened the window or cwnd: send what waits. */
 	if (!gone)

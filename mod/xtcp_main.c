@@ -6,10 +6,14 @@
 #define pr_fmt(fmt) "xtcp: " fmt
 
 #include <linux/module.h>
+#include <linux/percpu_counter.h>
 #include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/socket.h>
 #include <linux/xtcp.h>
+
+#include <net/sock.h>
+#include <net/tcp.h>
 
 #include "xtcp.h"
 
@@ -27,11 +31,101 @@ MODULE_PARM_DESC(clock_offset_ms, "testing: ms added to the TCP timestamp clock 
 
 unsigned int xtcp_net_id __read_mostly;
 
+/*
+ * Memory accounting, as Linux's TCP has it (sk_mem_charge() and its
+ * kin then work, and the memory cgroup sees xtcp's buffers): all xtcp
+ * sockets' buffers, in pages, against net.xtcp.mem; the pressure flag;
+ * the live sockets and the orphans (against net.xtcp.max_orphans).
+ */
+static atomic_long_t xtcp_memory_allocated;
+static DEFINE_PER_CPU(int, xtcp_memory_per_cpu_fw_alloc);
+static struct percpu_counter xtcp_sockets_allocated;
+static unsigned long xtcp_memory_pressure;
+DEFINE_PER_CPU(unsigned int, xtcp_orphan_count);
+long xtcp_sysctl_mem[3] __read_mostly;
+int xtcp_sysctl_max_orphans __read_mostly;
+
+static void xtcp_enter_memory_pressure(struct sock *sk)
+{
+	if (READ_ONCE(xtcp_memory_pressure))
+		return;
+	WRITE_ONCE(xtcp_memory_pressure, jiffies ? : 1);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_MEMORYPRESSURES);
+}
+
+static void xtcp_leave_memory_pressure(struct sock *sk)
+{
+	WRITE_ONCE(xtcp_memory_pressure, 0);
+}
+
+/**
+ * xtcp_memory_allocated_sum() - pages of socket memory, exactly
+ *
+ * The shared counter moves in per-CPU batches of up to a megabyte
+ * (sk_memory_allocated_add()): add what the CPUs hold back.
+ *
+ * Return: the pages.
+ */
+long xtcp_memory_allocated_sum(void)
+{
+	long pages = atomic_long_read(&xtcp_memory_allocated);
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		pages += per_cpu(xtcp_memory_per_cpu_fw_alloc, cpu);
+	return max(pages, 0L);
+}
+
+/**
+ * xtcp_orphan_count_sum() - orphaned xtcp sockets, all namespaces
+ *
+ * Return: the count.
+ */
+int xtcp_orphan_count_sum(void)
+{
+	int i, total = 0;
+
+	for_each_possible_cpu(i)
+		total += per_cpu(xtcp_orphan_count, i);
+	return max(total, 0);
+}
+
+/*
+ * Sockets over the line: too many orphans, or more socket memory than
+ * net.xtcp.mem's hard limit (tcp_check_oom()).
+ */
+bool xtcp_check_oom(struct sock *sk)
+{
+	if (xtcp_orphan_count_sum() > READ_ONCE(xtcp_sysctl_max_orphans)) {
+		net_info_ratelimited("xtcp: too many orphaned sockets\n");
+		return true;
+	}
+	if (sk->sk_wmem_queued > SOCK_MIN_SNDBUF &&
+	    sk_memory_allocated(sk) > sk_prot_mem_limits(sk, 2)) {
+		net_info_ratelimited("xtcp: out of memory -- consider tuning net.xtcp.mem\n");
+		return true;
+	}
+	return false;
+}
+
 struct proto xtcp_prot = {
-	.name		= "XTCP",
-	.owner		= THIS_MODULE,
-	.obj_size	= sizeof(struct xtcp_sock),
-	.release_cb	= xtcp_release_cb,
+	.name			= "XTCP",
+	.owner			= THIS_MODULE,
+	.obj_size		= sizeof(struct xtcp_sock),
+	.release_cb		= xtcp_release_cb,
+	.keepalive		= xtcp_set_keepalive,
+	.enter_memory_pressure	= xtcp_enter_memory_pressure,
+	.leave_memory_pressure	= xtcp_leave_memory_pressure,
+	.sockets_allocated	= &xtcp_sockets_allocated,
+	.orphan_count		= &xtcp_orphan_count,
+	.memory_allocated	= &xtcp_memory_allocated,
+	.per_cpu_fw_alloc	= &xtcp_memory_per_cpu_fw_alloc,
+	.memory_pressure	= &xtcp_memory_pressure,
+	.sysctl_mem		= xtcp_sysctl_mem,
+	/* Under pressure, each socket keeps Linux's tcp_rmem/wmem[0]. */
+	.sysctl_wmem_offset	= offsetof(struct net, ipv4.sysctl_tcp_wmem),
+	.sysctl_rmem_offset	= offsetof(struct net, ipv4.sysctl_tcp_rmem),
+	.max_header		= MAX_TCP_HEADER,
 };
 
 static int __net_init xtcp_net_init(struct net *net)
@@ -113,9 +207,18 @@ static int __init xtcp_init(void)
 		return -EINVAL;
 	}
 
-	err = proto_register(&xtcp_prot, 1);
+	/* Linux's own defaults for tcp_mem and tcp_max_orphans' scale. */
+	xtcp_sysctl_mem[0] = READ_ONCE(sysctl_tcp_mem[0]);
+	xtcp_sysctl_mem[1] = READ_ONCE(sysctl_tcp_mem[1]);
+	xtcp_sysctl_mem[2] = READ_ONCE(sysctl_tcp_mem[2]);
+	xtcp_sysctl_max_orphans = XTCP_MAX_ORPHANS;
+	err = percpu_counter_init(&xtcp_sockets_allocated, 0, GFP_KERNEL);
 	if (err)
 		return err;
+
+	err = proto_register(&xtcp_prot, 1);
+	if (err)
+		goto err_counter;
 
 	err = xtcp_hash_init();
 	if (err)
@@ -150,6 +253,8 @@ err_hash:
 	xtcp_hash_destroy();
 err_proto:
 	proto_unregister(&xtcp_prot);
+err_counter:
+	percpu_counter_destroy(&xtcp_sockets_allocated);
 	return err;
 }
 
@@ -167,6 +272,8 @@ static void __exit xtcp_exit(void)
 	xtcp_ehash_destroy();
 	xtcp_hash_destroy();
 	proto_unregister(&xtcp_prot);
+	WARN_ON_ONCE(xtcp_memory_allocated_sum());
+	percpu_counter_destroy(&xtcp_sockets_allocated);
 }
 
 module_init(xtcp_init);

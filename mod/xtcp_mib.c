@@ -9,6 +9,7 @@
 #include <linux/seq_file.h>
 #include <net/ip.h>
 #include <net/snmp.h>
+#include <net/sock.h>
 
 #include "xtcp.h"
 
@@ -48,6 +49,16 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("TCPACKSkippedTimeWait", XTCP_MIB_ACKSKIPPEDTIMEWAIT),
 	SNMP_MIB_ITEM("PAWSActive", XTCP_MIB_PAWSACTIVE),
 	SNMP_MIB_ITEM("TCPAbortOnData", XTCP_MIB_ABORTONDATA),
+	SNMP_MIB_ITEM("TCPRcvCollapsed", XTCP_MIB_RCVCOLLAPSED),
+	SNMP_MIB_ITEM("OfoPruned", XTCP_MIB_OFOPRUNED),
+	SNMP_MIB_ITEM("PruneCalled", XTCP_MIB_PRUNECALLED),
+	SNMP_MIB_ITEM("DelayedACKLost", XTCP_MIB_DELAYEDACKLOST),
+	SNMP_MIB_ITEM("TCPZeroWindowDrop", XTCP_MIB_ZEROWINDOWDROP),
+	SNMP_MIB_ITEM("TCPMemoryPressures", XTCP_MIB_MEMORYPRESSURES),
+	SNMP_MIB_ITEM("TCPAbortOnMemory", XTCP_MIB_ABORTONMEMORY),
+	SNMP_MIB_ITEM("TCPTimeWaitOverflow", XTCP_MIB_TWOVERFLOW),
+	SNMP_MIB_ITEM("TCPKeepAlive", XTCP_MIB_KEEPALIVE),
+	SNMP_MIB_ITEM("TCPAbortOnTimeout", XTCP_MIB_ABORTONTIMEOUT),
 	SNMP_MIB_SENTINEL
 };
 
@@ -60,6 +71,25 @@ static int xtcp_stat_show(struct seq_file *seq, void *v)
 	for (i = 0; xtcp_mib_list[i].name; i++)
 		seq_printf(seq, "%s %lu\n", xtcp_mib_list[i].name,
 			   snmp_fold_field(xn->mib, xtcp_mib_list[i].entry));
+	return 0;
+}
+
+/*
+ * /proc/net/xtcp_sockstat, as the TCP line of /proc/net/sockstat: xtcp
+ * sockets in this namespace's tables, orphans, TIME_WAIT entries of the
+ * namespace, sockets allocated and socket memory (pages), host-wide;
+ * the memory counts the per-CPU reserves, unlike Linux's sockstat.
+ */
+static int xtcp_sockstat_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq->private;
+
+	seq_printf(seq, "XTCP: inuse %d orphan %d tw %d alloc %lld mem %ld\n",
+		   sock_prot_inuse_get(net, &xtcp_prot),
+		   xtcp_orphan_count_sum(),
+		   atomic_read(&xtcp_pernet(net)->tw_count),
+		   percpu_counter_sum_positive(xtcp_prot.sockets_allocated),
+		   xtcp_memory_allocated_sum());
 	return 0;
 }
 
@@ -76,8 +106,13 @@ int xtcp_mib_init_net(struct xtcp_net *xn)
 	if (!proc_create_net_single("xtcp", 0444, xn->net->proc_net,
 				    xtcp_ehash_seq_show, NULL))
 		goto err_stat;
+	if (!proc_create_net_single("xtcp_sockstat", 0444, xn->net->proc_net,
+				    xtcp_sockstat_show, NULL))
+		goto err_xtcp;
 	return 0;
 
+err_xtcp:
+	remove_proc_entry("xtcp", xn->net->proc_net);
 err_stat:
 	remove_proc_entry("xtcp_stat", xn->net->proc_net);
 err_mib:
@@ -87,6 +122,7 @@ err_mib:
 
 void xtcp_mib_exit_net(struct xtcp_net *xn)
 {
+	remove_proc_entry("xtcp_sockstat", xn->net->proc_net);
 	remove_proc_entry("xtcp", xn->net->proc_net);
 	remove_proc_entry("xtcp_stat", xn->net->proc_net);
 	free_percpu(xn->mib);

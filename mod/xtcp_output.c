@@ -60,34 +60,6 @@ void xtcp_init_seq(struct sock *sk)
 			get_random_u32() : 0;
 }
 
-/**
- * xtcp_select_window() - the receive window to advertise now
- * @sk: the socket
- *
- * Half the free receive buffer (the other half pays for skb overhead,
- * as Linux's default tcp_adv_win_scale), in units of the window scale,
- * and never less than what was already advertised: the right edge does
- * not move back (RFC 9293).
- *
- * Return: the window in bytes; xs->rcv_adv is its right edge.
- */
-u32 xtcp_select_window(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 wnd = free > 0 ? free / 2 : 0;
-	u32 max = (u32)U16_MAX << xs->rcv_wscale;
-
-	wnd = min(wnd, max);
-	wnd = round_down(wnd, 1U << xs->rcv_wscale);
-	if (after(xs->rcv_adv, xs->rcv_nxt + wnd))
-		wnd = xs->rcv_adv - xs->rcv_nxt;
-	xs->rcv_adv = xs->rcv_nxt + wnd;
-	xs->rcv_wup = xs->rcv_nxt;
-	xs->rcv_wnd = wnd;
-	return wnd;
-}
-
 /*
  * The send MSS for path MTU @pmtu, as Linux's tcp_mtu_to_mss(): the MTU
  * less the IP and TCP headers, no more than the peer's MSS option, no
@@ -134,14 +106,12 @@ u32 xtcp_sync_mss(struct sock *sk, u32 pmtu)
 	return mss;
 }
 
-/* The window field of a header. */
+/* The window field of a header: unscaled in a SYN, as RFC 7323 says. */
 static u16 xtcp_window_field(struct sock *sk, bool syn)
 {
-	struct xtcp_sock *xs = xtcp_sk(sk);
-
 	if (syn)
-		return min_t(u32, xs->rcv_wnd, U16_MAX);
-	return min_t(u32, xtcp_select_window(sk) >> xs->rcv_wscale, U16_MAX);
+		return min_t(u32, xtcp_sk(sk)->rcv_wnd, U16_MAX);
+	return xtcp_select_window(sk);
 }
 
 /*
@@ -149,42 +119,7 @@ static u16 xtcp_window_field(struct sock *sk, bool syn)
  * our SYN reads like a capture of Linux's: MSS, SACK-permitted folded
  * into the timestamp word, NOP + window scale.
  */
-/*
- * SACK blocks (RFC 2018) describing the out-of-order queue: contiguous
- * runs merged, the run holding the latest arrival first, at most @max.
- * Returns the number written to @blk as [start, end) pairs.
- */
-static int xtcp_sack_blocks(const struct xtcp_sock *xs, u32 blk[][2], int max)
-{
-	struct sk_buff *skb;
-	int n = 0, i;
-
-	skb_queue_walk(&xs->ooo_queue, skb) {
-		u32 s = XTCP_SKB_CB(skb)->seq, e = XTCP_SKB_CB(skb)->end_seq;
-
-		if (n && !after(s, blk[n - 1][1])) {
-			if (after(e, blk[n - 1][1]))
-				blk[n - 1][1] = e;
-			continue;
-		}
-		if (n == 4)
-			break;
-		blk[n][0] = s;
-		blk[n][1] = e;
-		n++;
-	}
-	for (i = 1; i < n; i++) {
-		if (!before(xs->last_ooo_seq, blk[i][0]) &&
-		    before(xs->last_ooo_seq, blk[i][1])) {
-			swap(blk[0][0], blk[i][0]);
-			swap(blk[0][1], blk[i][1]);
-			break;
-		}
-	}
-	return min(n, max);
-}
-
-static unsigned int xtcp_write_options(const struct xtcp_sock *xs,
+static unsigned int xtcp_write_options(struct xtcp_sock *xs,
 				       __be32 *ptr, bool syn, bool sack)
 {
 	__be32 *start = ptr;
@@ -211,7 +146,8 @@ static unsigned int xtcp_write_options(const struct xtcp_sock *xs,
 	if (syn && xs->wscale_ok)
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
 			       (TCPOLEN_WINDOW << 8) | xs->rcv_wscale);
-	if (sack && !syn && xs->sack_ok && !skb_queue_empty(&xs->ooo_queue)) {
+	if (sack && !syn && xs->sack_ok &&
+	    (xs->dsack || !skb_queue_empty(&xs->ooo_queue))) {
 		u32 blk[4][2];
 		int n = xtcp_sack_blocks(xs, blk, xs->tstamp_ok ? 3 : 4), i;
 
@@ -377,10 +313,8 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 		skb_set_owner_w(skb, sk);
 
 	/* Whatever we send carries our ACK: none is owed any more. */
-	if (flags & TCPHDR_ACK) {
+	if (flags & TCPHDR_ACK)
 		xs->ack_pending = false;
-		xs->unacked_segs = 0;
-	}
 	if (flags & TCPHDR_RST)
 		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
 	return xtcp_ip_output(net, sk, skb, rt, inet->inet_saddr,
@@ -635,7 +569,7 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	cb->end_seq = ncb->seq;
 	cb->fin = 0;
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
-	sk_wmem_queued_add(sk, buff->truesize);
+	xtcp_wmem_queued(sk, buff);
 	return 0;
 }
 
@@ -748,7 +682,7 @@ void xtcp_queue_fin(struct sock *sk)
 		XTCP_SKB_CB(skb)->retrans = 0;
 		XTCP_SKB_CB(skb)->fin = 0;
 		__skb_queue_tail(&sk->sk_write_queue, skb);
-		sk_wmem_queued_add(sk, skb->truesize);
+		xtcp_wmem_queued(sk, skb);
 		if (!xs->send_head)
 			xs->send_head = skb;
 	}
@@ -779,37 +713,10 @@ void xtcp_purge_write_queue(struct sock *sk)
 {
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(&sk->sk_write_queue))) {
-		sk_wmem_queued_add(sk, -skb->truesize);
-		kfree_skb(skb);
-	}
+	while ((skb = __skb_dequeue(&sk->sk_write_queue)))
+		xtcp_wmem_free_skb(sk, skb);
+	sk_mem_reclaim(sk);
 	xtcp_sk(sk)->send_head = NULL;
-}
-
-/*
- * The window we offer and its scale, from the receive buffer (half of it
- * for data, as Linux's default tcp_adv_win_scale) and, for the scale,
- * from the largest buffer the socket may grow to.
- */
-static void xtcp_select_initial_window(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 space = READ_ONCE(sk->sk_rcvbuf) / 2;
-	u32 maxspace;
-
-	xs->rcv_wnd = max_t(u32, rounddown(min_t(u32, space, U16_MAX),
-					   xs->adv_mss), xs->adv_mss);
-	xs->rcv_wscale = 0;
-	if (!xs->wscale_ok)
-		return;
-	maxspace = (sk->sk_userlocks & SOCK_RCVBUF_LOCK) ?
-		   READ_ONCE(sk->sk_rcvbuf) :
-		   max_t(u32, xtcp_knob_i(sock_net(sk), XTCP_KNOB_RMEM, 2),
-			 READ_ONCE(sk->sk_rcvbuf));
-	while (maxspace > U16_MAX && xs->rcv_wscale < TCP_MAX_WSCALE) {
-		maxspace >>= 1;
-		xs->rcv_wscale++;
-	}
 }
 
 /**
@@ -843,7 +750,7 @@ int xtcp_send_syn(struct sock *sk)
 			     (xs->tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0);
 	xs->max_window = 0;
 	xtcp_sync_mss(sk, dst ? dst_mtu(dst) : IPV4_MIN_MTU);
-	xtcp_select_initial_window(sk);
+	xtcp_init_rcv_window(sk);
 
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss + 1;

@@ -33,8 +33,13 @@ static void xtcp_sock_destruct(struct sock *sk)
 	__skb_queue_purge(&sk->sk_error_queue);
 	__skb_queue_purge(&xtcp_sk(sk)->ooo_queue);
 	xtcp_purge_write_queue(sk);
+	sk_mem_reclaim_final(sk);
 
 	WARN_ON_ONCE(atomic_read(&sk->sk_rmem_alloc));
+	WARN_ON_ONCE(sk->sk_forward_alloc);
+	if (xtcp_sk(sk)->orphan_counted)
+		this_cpu_dec(xtcp_orphan_count);
+	sk_sockets_allocated_dec(sk);
 	WARN_ON_ONCE(refcount_read(&sk->sk_wmem_alloc) != 1 &&
 		     refcount_read(&sk->sk_wmem_alloc) != 0);
 
@@ -123,6 +128,15 @@ static int xtcp_release(struct socket *sock)
 	}
 	xtcp_put_port(sk);
 	sock_orphan(sk);
+	if (sk->sk_state != TCP_CLOSE) {
+		/* An orphan, until it closes (tcp_close()'s accounting). */
+		this_cpu_inc(xtcp_orphan_count);
+		xtcp_sk(sk)->orphan_counted = 1;
+		if (xtcp_check_oom(sk)) {
+			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONMEMORY);
+			xtcp_abort(sk);
+		}
+	}
 	/* An orphan in FIN-WAIT-2 ends when its timer fires. */
 	if (sk->sk_state == TCP_FIN_WAIT2)
 		xtcp_reset_retrans_timer(sk);
@@ -584,7 +598,8 @@ static bool xtcp_ip_opt_refused(int optname)
 /*
  * SOL_TCP options. TCP_MAXSEG as Linux: 0 clears it, otherwise
  * TCP_MIN_MSS..MAX_TCP_WINDOW, else EINVAL; it lowers the MSS the SYN
- * offers.
+ * offers. TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT override the
+ * namespace's keepalive sysctls for the socket, with Linux's bounds.
  */
 static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 			       unsigned int optlen)
@@ -613,6 +628,27 @@ static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		xtcp_sk(sk)->cork = !!val;
 		if (!val && sk->sk_state != TCP_CLOSE)
 			xtcp_write_xmit(sk, true);
+		break;
+	/* The keepalive times, with Linux's bounds. */
+	case TCP_KEEPIDLE:
+		if (val < 1 || val > MAX_TCP_KEEPIDLE) {
+			err = -EINVAL;
+			break;
+		}
+		xtcp_sk(sk)->keepalive_time = val * HZ;
+		xtcp_keepalive_changed(sk);
+		break;
+	case TCP_KEEPINTVL:
+		if (val < 1 || val > MAX_TCP_KEEPINTVL)
+			err = -EINVAL;
+		else
+			xtcp_sk(sk)->keepalive_intvl = val * HZ;
+		break;
+	case TCP_KEEPCNT:
+		if (val < 1 || val > MAX_TCP_KEEPCNT)
+			err = -EINVAL;
+		else
+			xtcp_sk(sk)->keepalive_probes = val;
 		break;
 	default:
 		err = -ENOPROTOOPT;
@@ -646,6 +682,11 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		break;
 	case TCP_CORK:
 		val = xs->cork;
+		break;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+	case TCP_KEEPCNT:
+		val = xtcp_keepalive_getsockopt(sk, optname);
 		break;
 	default:
 		return -ENOPROTOOPT;
@@ -726,6 +767,7 @@ static void xtcp_init_sock(struct sock *sk)
 	sk->sk_write_space = xtcp_write_space;
 	skb_queue_head_init(&xtcp_sk(sk)->ooo_queue);
 	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
+	sk_sockets_allocated_inc(sk);
 	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */
 	sock_set_flag(sk, SOCK_RCU_FREE);
 	sk->sk_state = TCP_CLOSE;

@@ -45,6 +45,53 @@ void xtcp_write_space(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/**
+ * xtcp_sndbuf_expand() - size an unlocked send buffer to the flight
+ * @sk: the socket
+ *
+ * As tcp_sndbuf_expand(): room for twice the congestion window (at
+ * least ten segments) of skbs of the MSS's truesize, up to wmem[2]. At
+ * establishment that is 87040 bytes for a 1448-byte MSS, as Linux.
+ */
+void xtcp_sndbuf_expand(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 per_mss, sndmem;
+
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		return;
+	per_mss = max_t(u32, xs->mss_clamp, xs->mss_cache) + MAX_TCP_HEADER +
+		  SKB_DATA_ALIGN(sizeof(struct skb_shared_info));
+	per_mss = roundup_pow_of_two(per_mss) +
+		  SKB_DATA_ALIGN(sizeof(struct sk_buff));
+	sndmem = 2 * max_t(u32, TCP_INIT_CWND, xs->snd_cwnd) * per_mss;
+	if (sk->sk_sndbuf < sndmem)
+		WRITE_ONCE(sk->sk_sndbuf,
+			   min_t(u32, sndmem, xtcp_knob_i(sock_net(sk),
+							  XTCP_KNOB_WMEM, 2)));
+}
+
+/**
+ * xtcp_new_space() - ACKs freed send buffer while a writer waited
+ * @sk: the socket
+ *
+ * As tcp_new_space(): the buffer first grows with the congestion window
+ * unless the user set SO_SNDBUF, memory is tight or the window is not
+ * full; then writers are woken.
+ */
+void xtcp_new_space(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (!(sk->sk_userlocks & SOCK_SNDBUF_LOCK) &&
+	    !sk_under_memory_pressure(sk) &&
+	    sk_memory_allocated(sk) < sk_prot_mem_limits(sk, 0) &&
+	    DIV_ROUND_UP(xs->snd_nxt - xs->snd_una, xs->mss_cache) <
+	    xs->snd_cwnd)
+		xtcp_sndbuf_expand(sk);
+	sk->sk_write_space(sk);
+}
+
 /* The tail skb if more bytes may still be appended to it. */
 static struct sk_buff *xtcp_tail_for_append(struct sock *sk)
 {
@@ -60,6 +107,12 @@ static struct sk_buff *xtcp_tail_for_append(struct sock *sk)
 	return skb;
 }
 
+/*
+ * A new segment at the tail of the write queue, its memory scheduled as
+ * tcp_stream_alloc_skb() does: refused (NULL) under net.xtcp.mem's or
+ * the memory cgroup's pressure, the send buffer then moderated, except
+ * when the queue is empty, so that a writer always makes progress.
+ */
 static struct sk_buff *xtcp_new_skb(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -68,14 +121,22 @@ static struct sk_buff *xtcp_new_skb(struct sock *sk)
 	struct sk_buff *skb;
 
 	skb = alloc_skb(head + xs->mss_cache, sk->sk_allocation);
-	if (!skb)
+	if (skb && !skb_queue_empty(&sk->sk_write_queue) &&
+	    !sk_wmem_schedule(sk, skb->truesize)) {
+		kfree_skb(skb);
+		skb = NULL;
+	}
+	if (!skb) {
+		sk->sk_prot->enter_memory_pressure(sk);
+		sk_stream_moderate_sndbuf(sk);
 		return NULL;
+	}
 	skb_reserve(skb, head);
 	memset(XTCP_SKB_CB(skb), 0, sizeof(struct xtcp_skb_cb));
 	XTCP_SKB_CB(skb)->seq = xs->write_seq;
 	XTCP_SKB_CB(skb)->end_seq = xs->write_seq;
 	__skb_queue_tail(&sk->sk_write_queue, skb);
-	sk_wmem_queued_add(sk, skb->truesize);
+	xtcp_wmem_queued(sk, skb);
 	if (!xs->send_head)
 		xs->send_head = skb;
 	return skb;
@@ -162,28 +223,6 @@ error:
 	err = sk_stream_error(sk, flags, err);
 	release_sock(sk);
 	return err;
-}
-
-/**
- * xtcp_cleanup_rbuf() - after reading: advertise a window that opened
- * @sk: the socket, owned by the caller
- *
- * An ACK goes out when reading freed room for two more segments than the
- * window last advertised, or reopened a window that was nearly closed.
- */
-void xtcp_cleanup_rbuf(struct sock *sk)
-{
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	int free = READ_ONCE(sk->sk_rcvbuf) - atomic_read(&sk->sk_rmem_alloc);
-	u32 cur = xs->rcv_adv - xs->rcv_nxt;
-	u32 now = free > 0 ? free / 2 : 0;
-
-	if (!((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
-				     TCPF_FIN_WAIT2)))
-		return;
-	if (now >= cur + 2 * xs->mss_cache ||
-	    (cur < xs->mss_cache && now >= xs->mss_cache))
-		xtcp_send_ack(sk, TCPHDR_ACK);
 }
 
 /**

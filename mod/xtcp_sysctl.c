@@ -89,6 +89,7 @@ XTCP_KNOB_SIZE(sysctl_tcp_challenge_ack_limit, 4);
 XTCP_KNOB_SIZE(sysctl_tcp_invalid_ratelimit, 4);
 XTCP_KNOB_SIZE(sysctl_tcp_rfc1337, 1);
 XTCP_KNOB_SIZE(sysctl_tcp_min_snd_mss, 4);
+XTCP_KNOB_SIZE(tcp_death_row.sysctl_max_tw_buckets, 4);
 XTCP_KNOB_SIZE(sysctl_tcp_rmem, 12);
 XTCP_KNOB_SIZE(sysctl_tcp_wmem, 12);
 
@@ -127,6 +128,9 @@ static const struct xtcp_knob_desc xtcp_knobs[XTCP_KNOB_MAX] = {
 		  1, XTCP_UNIT_PLAIN, 0, 1),
 	XTCP_KNOB(XTCP_KNOB_MIN_SND_MSS, "min_snd_mss", sysctl_tcp_min_snd_mss, 4,
 		  1, XTCP_UNIT_PLAIN, TCP_MIN_SND_MSS, 65535),
+	XTCP_KNOB(XTCP_KNOB_MAX_TW_BUCKETS, "max_tw_buckets",
+		  tcp_death_row.sysctl_max_tw_buckets, 4, 1, XTCP_UNIT_PLAIN,
+		  0, INT_MAX),
 	XTCP_KNOB(XTCP_KNOB_RMEM, "rmem", sysctl_tcp_rmem, 4,
 		  3, XTCP_UNIT_PLAIN, 1, INT_MAX),
 	XTCP_KNOB(XTCP_KNOB_WMEM, "wmem", sysctl_tcp_wmem, 4,
@@ -324,6 +328,53 @@ static int xtcp_proc_int(struct ctl_table *table, int write, void *buffer,
 	return ret;
 }
 
+/*
+ * mem (pages, three longs) and max_orphans: one value for the whole
+ * host, as Linux's tcp_mem and tcp_max_orphans, so only the initial
+ * namespace lists them. Parsed into a copy: a bad write keeps the old.
+ */
+static int xtcp_proc_mem(struct ctl_table *table, int write, void *buffer,
+			 size_t *lenp, loff_t *ppos)
+{
+	unsigned long val[3];
+	struct ctl_table tmp = *table;
+	int ret, i;
+
+	if (write && !*lenp)
+		return 0;
+	for (i = 0; i < 3; i++)
+		val[i] = write ? 0 : READ_ONCE(xtcp_sysctl_mem[i]);
+	tmp.data = val;
+	ret = proc_doulongvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (!write || ret)
+		return ret;
+	if (!val[0] || val[0] > val[1] || val[1] > val[2] ||
+	    val[2] > LONG_MAX)
+		return -EINVAL;
+	for (i = 0; i < 3; i++)
+		WRITE_ONCE(xtcp_sysctl_mem[i], val[i]);
+	return 0;
+}
+
+static const struct ctl_table xtcp_global_template[] = {
+	{
+		.procname	= "mem",
+		.data		= &xtcp_sysctl_mem,
+		.maxlen		= sizeof(xtcp_sysctl_mem),
+		.mode		= 0644,
+		.proc_handler	= xtcp_proc_mem,
+	},
+	{
+		.procname	= "max_orphans",
+		.data		= &xtcp_sysctl_max_orphans,
+		.maxlen		= sizeof(int),
+		.mode		= 0644,
+		.proc_handler	= xtcp_proc_int,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_INT_MAX,
+	},
+};
+
 /* xtcp's own entries; the shared knobs and follow_ipv4 are appended. */
 static const struct ctl_table xtcp_own_template[] = {
 	{
@@ -374,8 +425,10 @@ int xtcp_sysctl_init_net(struct xtcp_net *xn)
 	struct ctl_table *table, *t;
 	unsigned int i;
 
-	/* own entries, the knobs, follow_ipv4, the terminator */
-	table = kcalloc(nown + XTCP_KNOB_MAX + 2, sizeof(*table), GFP_KERNEL);
+	/* own entries, the knobs, follow_ipv4, global ones, the terminator */
+	table = kcalloc(nown + XTCP_KNOB_MAX + 2 +
+			ARRAY_SIZE(xtcp_global_template), sizeof(*table),
+			GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
 	memcpy(table, xtcp_own_template, sizeof(xtcp_own_template));
@@ -394,6 +447,9 @@ int xtcp_sysctl_init_net(struct xtcp_net *xn)
 	t->maxlen = 512;
 	t->mode = 0644;
 	t->proc_handler = xtcp_proc_follow;
+	if (net_eq(xn->net, &init_net))
+		memcpy(t + 1, xtcp_global_template,
+		       sizeof(xtcp_global_template));
 
 	xn->sysctl_hdr = register_net_sysctl(xn->net, "net/xtcp", table);
 	if (!xn->sysctl_hdr) {

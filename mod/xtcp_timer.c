@@ -92,10 +92,27 @@ static void xtcp_timeout(struct sock *sk)
 
 	if (sk->sk_state == TCP_SYN_SENT)
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_CONNTIMEDOUT);
+	else
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONTIMEOUT);
 	WRITE_ONCE(sk->sk_err, err);
 	xtcp_done(sk);		/* closed first, as xtcp_reset() */
 	if (!sock_flag(sk, SOCK_DEAD))
 		sk_error_report(sk);
+}
+
+/*
+ * An orphan over the limits (too many orphans, or socket memory beyond
+ * net.xtcp.mem): reset it rather than let it linger, as
+ * tcp_out_of_resources(). Returns true if it is gone.
+ */
+static bool xtcp_out_of_resources(struct sock *sk)
+{
+	if (!sock_flag(sk, SOCK_DEAD) || !xtcp_check_oom(sk))
+		return false;
+	xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
+	xtcp_done(sk);
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ABORTONMEMORY);
+	return true;
 }
 
 static void xtcp_backoff(struct xtcp_sock *xs)
@@ -121,6 +138,8 @@ static void xtcp_probe_timer(struct sock *sk)
 		xtcp_write_xmit(sk, true);
 		return;
 	}
+	if (xtcp_out_of_resources(sk))
+		return;
 	if (sock_flag(sk, SOCK_DEAD)) {
 		bool alive = xs->rto < XTCP_RTO_MAX;
 
@@ -182,6 +201,8 @@ static void xtcp_retransmit_timer(struct sock *sk)
 		return;
 	}
 
+	if (xtcp_out_of_resources(sk))
+		return;
 	limit = xtcp_max_retries(sk, xs->rto < XTCP_RTO_MAX);
 	if (xs->retransmits >= limit) {
 		xtcp_timeout(sk);
@@ -282,10 +303,138 @@ void xtcp_release_cb(struct sock *sk)
 	}
 }
 
+/* ---- keepalive ---- */
+
+/* Per socket (TCP_KEEPIDLE/INTVL/CNT), else the namespace's sysctls. */
+static u32 xtcp_keepalive_time(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepalive_time ? :
+	       xtcp_knob(sock_net(sk), XTCP_KNOB_KEEPALIVE_TIME) * HZ;
+}
+
+static u32 xtcp_keepalive_intvl(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepalive_intvl ? :
+	       xtcp_knob(sock_net(sk), XTCP_KNOB_KEEPALIVE_INTVL) * HZ;
+}
+
+static int xtcp_keepalive_probes(const struct sock *sk)
+{
+	return xtcp_sk(sk)->keepalive_probes ? :
+	       xtcp_knob(sock_net(sk), XTCP_KNOB_KEEPALIVE_PROBES);
+}
+
+/**
+ * xtcp_reset_keepalive_timer() - (re)arm the keepalive timer
+ * @sk: the socket, owned by the caller
+ * @when: jiffies from now
+ */
+void xtcp_reset_keepalive_timer(struct sock *sk, unsigned long when)
+{
+	sk_reset_timer(sk, &sk->sk_timer, jiffies + when);
+}
+
+/*
+ * After a change of TCP_KEEPIDLE: the next probe comes when the
+ * connection has been idle for the new time (tcp_sock_set_keepidle).
+ */
+void xtcp_keepalive_changed(struct sock *sk)
+{
+	u32 idle = jiffies - xtcp_sk(sk)->rcv_tstamp, time;
+
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN)))
+		return;
+	time = xtcp_keepalive_time(sk);
+	xtcp_reset_keepalive_timer(sk, time > idle ? time - idle : 0);
+}
+
+/**
+ * xtcp_set_keepalive() - proto->keepalive: SO_KEEPALIVE was set or cleared
+ * @sk: the socket, locked by the socket core
+ * @val: on or off
+ */
+void xtcp_set_keepalive(struct sock *sk, int val)
+{
+	if ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_LISTEN))
+		return;
+	if (val && !sock_flag(sk, SOCK_KEEPOPEN))
+		xtcp_reset_keepalive_timer(sk, xtcp_keepalive_time(sk));
+	else if (!val)
+		sk_stop_timer(sk, &sk->sk_timer);
+}
+
+/*
+ * As tcp_keepalive_timer(): an idle connection (nothing in flight or
+ * queued) that has heard nothing from the peer for keepalive_time gets a
+ * probe (an ACK at snd_una - 1, which the peer must answer) every
+ * keepalive_intvl; keepalive_probes unanswered in a row reset it with
+ * ETIMEDOUT. Any acceptable ACK resets the count.
+ */
+static void xtcp_keepalive_timer_fn(struct timer_list *t)
+{
+	struct sock *sk = from_timer(sk, t, sk_timer);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 time, idle;
+
+	bh_lock_sock(sk);
+	if (sock_owned_by_user(sk)) {
+		/* Linux tries again shortly, too. */
+		xtcp_reset_keepalive_timer(sk, HZ / 20);
+		goto out;
+	}
+	if (!sock_flag(sk, SOCK_KEEPOPEN) ||
+	    ((1 << sk->sk_state) & (TCPF_CLOSE | TCPF_SYN_SENT | TCPF_LISTEN)))
+		goto out;
+	time = xtcp_keepalive_time(sk);
+	if (xs->snd_una != xs->snd_max || xs->send_head) {
+		xtcp_reset_keepalive_timer(sk, time);
+		goto out;
+	}
+	idle = jiffies - xs->rcv_tstamp;
+	if (idle >= time) {
+		if (xs->probes >= xtcp_keepalive_probes(sk)) {
+			xtcp_send_ack(sk, TCPHDR_RST | TCPHDR_ACK);
+			xtcp_timeout(sk);
+			goto out;
+		}
+		xtcp_send_probe(sk);
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_KEEPALIVE);
+		xs->probes++;
+		time = xtcp_keepalive_intvl(sk);
+	} else {
+		time -= idle;
+	}
+	xtcp_reset_keepalive_timer(sk, time);
+out:
+	bh_unlock_sock(sk);
+	sock_put(sk);
+}
+
 void xtcp_init_timers(struct sock *sk)
 {
 	timer_setup(&xtcp_sk(sk)->retrans_timer, xtcp_retrans_timer_fn, 0);
 	timer_setup(&xtcp_sk(sk)->delack_timer, xtcp_delack_timer_fn, 0);
+	timer_setup(&sk->sk_timer, xtcp_keepalive_timer_fn, 0);
+}
+
+/**
+ * xtcp_keepalive_getsockopt() - TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT
+ * @sk: the socket
+ * @optname: which
+ *
+ * Return: the value in effect (seconds, or a count).
+ */
+int xtcp_keepalive_getsockopt(const struct sock *sk, int optname)
+{
+	switch (optname) {
+	case TCP_KEEPIDLE:
+		return xtcp_keepalive_time(sk) / HZ;
+	case TCP_KEEPINTVL:
+		return xtcp_keepalive_intvl(sk) / HZ;
+	default:
+		return xtcp_keepalive_probes(sk);
+	}
 }
 
 /**
@@ -307,5 +456,6 @@ void xtcp_clear_timers(struct sock *sk)
 	xtcp_sk(sk)->retrans_deadline = 0;
 	sk_stop_timer(sk, &xtcp_sk(sk)->retrans_timer);
 	sk_stop_timer(sk, &xtcp_sk(sk)->delack_timer);
+	sk_stop_timer(sk, &sk->sk_timer);
 	xtcp_sk(sk)->ack_pending = false;
 }

@@ -47,16 +47,22 @@ static void xtcp_tw_expire(struct timer_list *t)
  * @sk: the socket, owned by the caller, who also holds a reference
  *
  * The socket is closed (xtcp_done()); a TIME_WAIT entry replaces it in
- * the table. Without memory for the entry the connection just closes,
- * as Linux does.
+ * the table. Without memory for the entry, or beyond
+ * net.xtcp.max_tw_buckets (TCPTimeWaitOverflow), the connection just
+ * closes, as Linux does.
  */
 void xtcp_time_wait(struct sock *sk)
 {
 	struct xtcp_net *xn = xtcp_pernet(sock_net(sk));
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct xtcp_tw *tw;
+	struct xtcp_tw *tw = NULL;
 
-	tw = kzalloc(sizeof(*tw), GFP_ATOMIC);
+	/* As inet_twsk_alloc(): net.ipv4.tcp_max_tw_buckets bounds them. */
+	if (atomic_read(&xn->tw_count) >=
+	    xtcp_knob(sock_net(sk), XTCP_KNOB_MAX_TW_BUCKETS))
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TWOVERFLOW);
+	else
+		tw = kzalloc(sizeof(*tw), GFP_ATOMIC);
 	if (tw) {
 		tw->hnode = xs->hnode;
 		tw->hnode.kind = XTCP_HNODE_TW;
@@ -74,6 +80,7 @@ void xtcp_time_wait(struct sock *sk)
 		timer_setup(&tw->timer, xtcp_tw_expire, 0);
 
 		if (xtcp_ehash_replace(sk, tw)) {
+			atomic_inc(&xn->tw_count);
 			mod_timer(&tw->timer, jiffies +
 				  READ_ONCE(xn->sysctl_tw_timeout) * HZ);
 			XTCP_INC_STATS(sock_net(sk), XTCP_MIB_TIMEWAIT);

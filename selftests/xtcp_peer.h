@@ -38,6 +38,7 @@
  * @xaddr: xtcp's address, network order
  * @paddr: the peer's address, network order
  * @refcnt: xtcp.ko's reference count before the test
+ * @rcvbuf: SO_RCVBUF for the client sockets pconn_open() makes (0: none)
  */
 struct peer {
 	int		ns_a;
@@ -47,6 +48,7 @@ struct peer {
 	uint32_t	xaddr;
 	uint32_t	paddr;
 	int		refcnt;
+	int		rcvbuf;
 };
 
 /**
@@ -121,6 +123,7 @@ static inline const char *peer_setup(struct peer *p)
 	int one = 1, cur;
 
 	p->refcnt = xtcp_module_refcnt();
+	p->rcvbuf = 0;
 	p->ns_a = -1;
 	p->ns_b = -1;
 	p->pfd = -1;
@@ -641,6 +644,9 @@ static inline const char *pconn_open(struct pconn *c, struct peer *p,
 	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	if (c->fd < 0)
 		return "socket";
+	if (p->rcvbuf && setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &p->rcvbuf,
+				    sizeof(p->rcvbuf)))
+		return "SO_RCVBUF";
 	sin = sin_make(PEER_ADDR, pport);
 	if (!connect(c->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    errno != EINPROGRESS)
