@@ -64,7 +64,8 @@
  * FIN or RST went out). STATS gives the setup's connections accepted
  * and open, accept failures and I/O errors, and counters of the
  * server's namespace for its family (retransmitted segments, loss
- * recoveries, RTOs, SYN retransmits, listen overflows and drops). The
+ * recoveries, RTOs, SYN retransmits, listen overflows and drops,
+ * out-of-order segments queued and D-SACKs sent). The
  * server runs THREADS epoll workers (default 2) per setup, each
  * accepting from every listener (EPOLLEXCLUSIVE); a stream connection
  * gets a thread of its own, with blocking I/O.
@@ -100,9 +101,12 @@
  * last flow's end (MB = 2^20 bytes). Retransmitted segments, loss
  * recoveries and RTOs during the run are shown for the client (its
  * namespace's counters for its family: nothing else uses TCP there)
- * and for the server (from STATS).
+ * and for the server (from STATS), and as a receiver the segments
+ * queued out of order and the D-SACKs sent (RFC 2883: each one a
+ * segment received twice, a retransmission that was not needed; only
+ * Linux sends them).
  *
- * connect: bench-connect's measurement. -E sets the client family's
+ * connect: the former bench-connect's measurement. -E sets the client family's
  * range (default 40000-44095). One connect and close to the setup's
  * second port warms the neighbour entry. Then -L percent of the range
  * is connected to the first port and kept open; once the server has
@@ -253,6 +257,7 @@ struct reply {
 struct counters {
 	unsigned long long retrans, recoveries, rtos, synretrans;
 	unsigned long long overflows, drops;
+	unsigned long long ofo, dsacks;	/* as a receiver */
 };
 
 static int xtcp_family = AF_XTCP;
@@ -689,6 +694,8 @@ static void read_counters(int family, struct counters *c)
 		c->synretrans = stat_value(XTCP_STAT, "SynRetrans");
 		c->overflows = stat_value(XTCP_STAT, "ListenOverflows");
 		c->drops = stat_value(XTCP_STAT, "ListenDrops");
+		c->ofo = stat_value(XTCP_STAT, "OfoQueue");
+		c->dsacks = 0;		/* xtcp sends no D-SACK */
 		return;
 	}
 	c->retrans = snmp_value("/proc/net/snmp", "Tcp:", "RetransSegs");
@@ -697,6 +704,8 @@ static void read_counters(int family, struct counters *c)
 	c->synretrans = tcpext("TCPSynRetrans");
 	c->overflows = tcpext("ListenOverflows");
 	c->drops = tcpext("ListenDrops");
+	c->ofo = tcpext("TCPOFOQueue");
+	c->dsacks = tcpext("TCPDSACKOldSent") + tcpext("TCPDSACKOfoSent");
 }
 
 static void counters_sub(struct counters *d, const struct counters *a,
@@ -708,6 +717,8 @@ static void counters_sub(struct counters *d, const struct counters *a,
 	d->synretrans = a->synretrans - b->synretrans;
 	d->overflows = a->overflows - b->overflows;
 	d->drops = a->drops - b->drops;
+	d->ofo = a->ofo - b->ofo;
+	d->dsacks = a->dsacks - b->dsacks;
 }
 
 /* ---- control connection: lines ---- */
@@ -1375,13 +1386,13 @@ static int send_stats(int cfd, struct session *s)
 
 	if (s)
 		read_counters(s->family, &c);
-	return write_line(cfd, "STATS accepted=%lu open=%ld failures=%lu errors=%lu retrans=%llu recoveries=%llu rtos=%llu synretrans=%llu listen_overflows=%llu listen_drops=%llu",
+	return write_line(cfd, "STATS accepted=%lu open=%ld failures=%lu errors=%lu retrans=%llu recoveries=%llu rtos=%llu synretrans=%llu listen_overflows=%llu listen_drops=%llu ofo=%llu dsacks=%llu",
 			  s ? __atomic_load_n(&s->accepted, __ATOMIC_SEQ_CST) : 0,
 			  s ? __atomic_load_n(&s->open, __ATOMIC_SEQ_CST) : 0,
 			  s ? __atomic_load_n(&s->failures, __ATOMIC_SEQ_CST) : 0,
 			  s ? __atomic_load_n(&s->errors, __ATOMIC_SEQ_CST) : 0,
 			  c.retrans, c.recoveries, c.rtos, c.synretrans,
-			  c.overflows, c.drops);
+			  c.overflows, c.drops, c.ofo, c.dsacks);
 }
 
 /* One control connection: SETUP, STATS, END until it closes. */
@@ -1621,6 +1632,8 @@ static void server_stats(struct server_stats *st)
 	st->c.synretrans = kv_ull(reply, "synretrans");
 	st->c.overflows = kv_ull(reply, "listen_overflows");
 	st->c.drops = kv_ull(reply, "listen_drops");
+	st->c.ofo = kv_ull(reply, "ofo");
+	st->c.dsacks = kv_ull(reply, "dsacks");
 }
 
 /* Wait up to @secs for the server to have accepted @accepted, @open open. */
@@ -2055,6 +2068,7 @@ static void print_counters(const char *who, const struct counters *c)
 	       who, c->retrans, who, c->recoveries, who, c->rtos);
 	printf("%s_synretrans=%llu\n%s_listen_overflows=%llu\n%s_listen_drops=%llu\n",
 	       who, c->synretrans, who, c->overflows, who, c->drops);
+	printf("%s_ofo=%llu\n%s_dsacks=%llu\n", who, c->ofo, who, c->dsacks);
 }
 
 /* cc, crr, rr, stream: one setup, flows, counters around the run. */
@@ -2119,12 +2133,14 @@ static void run_flow_mode(void)
 		total = per_flow * cfg.flows;
 		secs = end - run_start;
 		if (ok)
-			printf("  %s %.1f MB in %.3f s: %.2f MB/s; client retrans %llu, recoveries %llu, rtos %llu; server retrans %llu, recoveries %llu, rtos %llu\n",
+			printf("  %s %.1f MB in %.3f s: %.2f MB/s\n",
 			       cfg.dir == STREAM_UP ? "upload" : "download",
 			       total / (double)MB, secs,
-			       total / (double)MB / secs, dc.retrans,
-			       dc.recoveries, dc.rtos, ds.retrans,
-			       ds.recoveries, ds.rtos);
+			       total / (double)MB / secs);
+		printf("  client: retrans %llu, recoveries %llu, rtos %llu, out-of-order in %llu, D-SACKs sent %llu\n",
+		       dc.retrans, dc.recoveries, dc.rtos, dc.ofo, dc.dsacks);
+		printf("  server: retrans %llu, recoveries %llu, rtos %llu, out-of-order in %llu, D-SACKs sent %llu\n",
+		       ds.retrans, ds.recoveries, ds.rtos, ds.ofo, ds.dsacks);
 		printf("direction=%s\n", cfg.dir == STREAM_UP ? "up" : "down");
 		printf("bytes=%llu\n", (unsigned long long)total);
 		printf("content=%s\n", cfg.check ? "checked" : "not-checked");
