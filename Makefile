@@ -5,7 +5,8 @@
 #
 #   make [modules]   build ./xtcp.ko (W=1, C=1, C=2 pass through to kbuild)
 #   make selftests   build selftests/*.c into build/selftests/
-#   make tools       build tools/*.c (xtcp-connect, benchmarks) into build/tools/
+#   make tools       build tools/*.c (xtcp-connect, benchmarks, the preload
+#                    library libxtcp-preload.so) into build/tools/
 #   make check       install what is missing, build, run all tests in a VM
 #   make demo        install what is missing, build, show xtcp in a VM
 #   make lint        checkpatch --strict and sparse; fails on any finding
@@ -118,4 +119,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,11s/^# \{0,1\}//p' Makefile
+	@sed -n '3,13s/^# \{0,1\}//p' Makefile
