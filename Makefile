@@ -9,6 +9,7 @@
 #                    library libxtcp-preload.so) into build/tools/
 #   make check       install what is missing, build, run all tests in a VM
 #   make packetdrill build packetdrill from ../shared/third_party into build/
+#   make conformance packetdrill's TCP scripts, Linux's TCP and xtcp, in a VM
 #   make demo        install what is missing, build, show xtcp in a VM
 #   make lint        checkpatch --strict and sparse; fails on any finding
 #   make clean       kbuild clean and rm -rf build/
@@ -54,7 +55,7 @@ PACKETDRILL_DIR := build/packetdrill
 PACKETDRILL_BIN := gtests/net/packetdrill/packetdrill
 
 .PHONY: all modules selftests tools ksft check demo bench lint clean help setup
-.PHONY: packetdrill
+.PHONY: packetdrill conformance
 
 all: modules
 
@@ -124,6 +125,14 @@ demo: setup
 	@$(MAKE) --no-print-directory modules tools
 	$(VM_RUN) -- scripts/demo
 
+# Every IPv4 script of packetdrill's gtests/net/tcp, Linux's TCP then xtcp,
+# in one VM; logs in build/conformance/. The last line is
+# "RESULT conformance linux=N xtcp=N total=N".
+conformance: setup
+	@$(MAKE) --no-print-directory modules tools packetdrill
+	@mkdir -p build/conformance; set -o pipefail; \
+	$(VM_RUN) --timeout 14400 -- scripts/conformance 2>&1 | tee build/conformance/run.log
+
 # Both benchmarks in one VM; the status fails if either did.
 bench: setup
 	@$(MAKE) --no-print-directory modules tools
@@ -149,4 +158,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,14s/^# \{0,1\}//p' Makefile
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
