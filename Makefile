@@ -108,7 +108,8 @@ $(PACKETDRILL_DIR)/$(PACKETDRILL_BIN):
 # The last line printed is "N passed, N failed" even when the VM itself
 # failed (make's own "Error" line may follow it on stderr).
 check: setup
-	@$(MAKE) --no-print-directory modules selftests tools || { echo "0 passed, 1 failed"; exit 1; }
+	@$(MAKE) --no-print-directory modules selftests tools packetdrill || \
+		{ echo "0 passed, 1 failed"; exit 1; }
 	@mkdir -p build; set -o pipefail; \
 	$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
 	last=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/check.log | tail -n 1); \
