@@ -5,8 +5,11 @@
 #
 #   make [modules]   build ./xtcp.ko (W=1, C=1, C=2 pass through to kbuild)
 #   make selftests   build selftests/*.c into build/selftests/
-#   make tools       build tools/*.c (xtcp-connect, benchmarks) into build/tools/
+#   make tools       build tools/*.c (xtcp-connect, benchmarks, the preload
+#                    library libxtcp-preload.so) into build/tools/
 #   make check       install what is missing, build, run all tests in a VM
+#   make packetdrill build packetdrill from ../shared/third_party into build/
+#   make conformance packetdrill's TCP scripts, Linux's TCP and xtcp, in a VM
 #   make demo        install what is missing, build, show xtcp in a VM
 #   make lint        checkpatch --strict and sparse; fails on any finding
 #   make clean       kbuild clean and rm -rf build/
@@ -46,7 +49,13 @@ LINT_TESTS_AWK := / (ERROR|WARNING|CHECK):/ { \
 
 VM_RUN := scripts/vm-run
 
+# packetdrill, built from the shared snapshot (never part of this tree).
+PACKETDRILL_SRC := ../shared/third_party/packetdrill
+PACKETDRILL_DIR := build/packetdrill
+PACKETDRILL_BIN := gtests/net/packetdrill/packetdrill
+
 .PHONY: all modules selftests tools ksft check demo bench lint clean help setup
+.PHONY: packetdrill conformance
 
 all: modules
 
@@ -73,10 +82,34 @@ tools:
 setup:
 	scripts/setup
 
+packetdrill: $(PACKETDRILL_DIR)/$(PACKETDRILL_BIN)
+
+# Copy, patch and build in a temporary directory, then move it in place:
+# cached, rebuilt only when the binary is missing. Two fixes to the copy:
+# the snapshot stores tcp/common/defaults.sh, a symlink upstream, as a
+# text file naming its target; and this packetdrill asserts that
+# TCP_INFO returns its own struct _tcp_info (Linux 6.16+), longer than
+# 6.1's. The buffer is zero-filled, so accepting any length is safe.
+$(PACKETDRILL_DIR)/$(PACKETDRILL_BIN):
+	@test -d $(PACKETDRILL_SRC)/gtests/net/packetdrill || \
+		{ echo "$(PACKETDRILL_SRC) missing: packetdrill's snapshot" >&2; exit 1; }
+	rm -rf $(PACKETDRILL_DIR) $(PACKETDRILL_DIR).tmp
+	mkdir -p build
+	cp -r $(PACKETDRILL_SRC) $(PACKETDRILL_DIR).tmp
+	chmod -R u+w $(PACKETDRILL_DIR).tmp
+	ln -sf ../../common/defaults.sh $(PACKETDRILL_DIR).tmp/gtests/net/tcp/common/defaults.sh
+	sed -i 's/assert(len >= sizeof(struct _tcp_info));/assert(len > 0);/' \
+		$(PACKETDRILL_DIR).tmp/gtests/net/packetdrill/code.c
+	! grep -q 'len >= sizeof(struct _tcp_info)' $(PACKETDRILL_DIR).tmp/gtests/net/packetdrill/code.c
+	cd $(PACKETDRILL_DIR).tmp/gtests/net/packetdrill && ./configure && \
+		$(MAKE) --no-print-directory packetdrill
+	mv $(PACKETDRILL_DIR).tmp $(PACKETDRILL_DIR)
+
 # The last line printed is "N passed, N failed" even when the VM itself
 # failed (make's own "Error" line may follow it on stderr).
 check: setup
-	@$(MAKE) --no-print-directory modules selftests tools || { echo "0 passed, 1 failed"; exit 1; }
+	@$(MAKE) --no-print-directory modules selftests tools packetdrill || \
+		{ echo "0 passed, 1 failed"; exit 1; }
 	@mkdir -p build; set -o pipefail; \
 	$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
 	last=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/check.log | tail -n 1); \
@@ -92,6 +125,14 @@ check: setup
 demo: setup
 	@$(MAKE) --no-print-directory modules tools
 	$(VM_RUN) -- scripts/demo
+
+# Every IPv4 script of packetdrill's gtests/net/tcp, Linux's TCP then xtcp,
+# in one VM; logs in build/conformance/. The last line is
+# "RESULT conformance linux=N xtcp=N total=N".
+conformance: setup
+	@$(MAKE) --no-print-directory modules tools packetdrill
+	@mkdir -p build/conformance; set -o pipefail; \
+	$(VM_RUN) --timeout 14400 -- scripts/conformance 2>&1 | tee build/conformance/run.log
 
 # Every mode of xtcp-bench, Linux's TCP and xtcp, in one VM boot.
 bench: setup
@@ -117,4 +158,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,11s/^# \{0,1\}//p' Makefile
+	@sed -n '3,15s/^# \{0,1\}//p' Makefile
