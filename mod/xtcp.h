@@ -77,6 +77,19 @@
  * @XTCP_MIB_KEEPALIVE: keepalive probes sent
  * @XTCP_MIB_ABORTONTIMEOUT: connections ended by retransmission or probe
  *	timeouts
+ * @XTCP_MIB_PASSIVEOPENS: connections a listener's handshake made
+ * @XTCP_MIB_LISTENOVERFLOWS: handshakes refused for a full accept queue
+ * @XTCP_MIB_LISTENDROPS: SYNs and handshakes a listener dropped, for any
+ *	reason (overflows included)
+ * @XTCP_MIB_SYNCOOKIESSENT: SYN-ACKs sent with a SYN cookie
+ * @XTCP_MIB_SYNCOOKIESRECV: ACKs carrying a valid SYN cookie
+ * @XTCP_MIB_SYNCOOKIESFAILED: ACKs whose cookie did not check out
+ * @XTCP_MIB_REQQFULLDOCOOKIES: SYNs answered with a cookie (queue full, or
+ *	syncookies 2)
+ * @XTCP_MIB_REQQFULLDROP: SYNs dropped for a full request queue
+ * @XTCP_MIB_SYNACKRETRANS: SYN-ACKs sent again
+ * @XTCP_MIB_ACKSKIPPEDSYNRECV: replies of a request not sent (rate limit)
+ * @XTCP_MIB_EMBRYONICRSTS: requests ended by a RST or a SYN
  * @XTCP_MIB_MAX: number of counters
  */
 enum xtcp_mib_field {
@@ -125,6 +138,17 @@ enum xtcp_mib_field {
 	XTCP_MIB_TWOVERFLOW,
 	XTCP_MIB_KEEPALIVE,
 	XTCP_MIB_ABORTONTIMEOUT,
+	XTCP_MIB_PASSIVEOPENS,
+	XTCP_MIB_LISTENOVERFLOWS,
+	XTCP_MIB_LISTENDROPS,
+	XTCP_MIB_SYNCOOKIESSENT,
+	XTCP_MIB_SYNCOOKIESRECV,
+	XTCP_MIB_SYNCOOKIESFAILED,
+	XTCP_MIB_REQQFULLDOCOOKIES,
+	XTCP_MIB_REQQFULLDROP,
+	XTCP_MIB_SYNACKRETRANS,
+	XTCP_MIB_ACKSKIPPEDSYNRECV,
+	XTCP_MIB_EMBRYONICRSTS,
 	XTCP_MIB_MAX
 };
 
@@ -161,6 +185,9 @@ enum xtcp_knob {
 	XTCP_KNOB_MAX_TW_BUCKETS,
 	XTCP_KNOB_RMEM,			/* min, default, max */
 	XTCP_KNOB_WMEM,
+	XTCP_KNOB_SYNCOOKIES,
+	XTCP_KNOB_MAX_SYN_BACKLOG,
+	XTCP_KNOB_ABORT_ON_OVERFLOW,
 	XTCP_KNOB_MAX
 };
 
@@ -272,6 +299,7 @@ enum xtcp_deferred_bits {
 enum xtcp_hnode_kind {
 	XTCP_HNODE_SOCK,
 	XTCP_HNODE_TW,
+	XTCP_HNODE_REQ,
 };
 
 /**
@@ -284,8 +312,8 @@ enum xtcp_hnode_kind {
  * @rport: remote port, network order
  * @kind: a full socket or a TIME_WAIT entry
  *
- * Both struct xtcp_sock and struct xtcp_tw embed one, so one lookup
- * finds either.
+ * struct xtcp_sock, struct xtcp_tw and struct xtcp_request embed one,
+ * so one lookup finds any of them.
  */
 struct xtcp_hnode {
 	struct hlist_nulls_node	node;
@@ -328,6 +356,63 @@ struct xtcp_tw {
 	u16			window;
 	bool			tstamp_ok;
 	u32			last_oow_ack_time;
+	struct timer_list	timer;
+	struct rcu_head		rcu;
+};
+
+/**
+ * struct xtcp_request - a connection a listener is being asked for
+ * @hnode: its place in the established table (kind XTCP_HNODE_REQ); first
+ * @refcnt: references: the table, the timer, lookups
+ * @listener: the listener the SYN came to (a reference is held)
+ * @rcv_isn: the peer's ISN
+ * @snt_isn: ours
+ * @ts_recent: the peer's latest TSval
+ * @ts_off: our timestamp offset (xtcp_ts_offset())
+ * @snt_synack: local ms clock when the first SYN-ACK went out
+ * @rcv_wnd: the window our SYN-ACK offers
+ * @window_clamp: the largest window we would offer
+ * @last_oow_ack_time: jiffies of the last reply to an unacceptable
+ *	segment
+ * @mss: the peer's MSS (536 if it sent none), lowered by TCP_MAXSEG
+ * @adv_mss: the MSS our SYN-ACK offers
+ * @snd_wscale: the peer's window scale
+ * @rcv_wscale: ours
+ * @wscale_ok: window scaling agreed
+ * @sack_ok: SACK agreed
+ * @tstamp_ok: timestamps agreed
+ * @acked: the handshake's ACK came while the accept queue was full
+ * @num_retrans: SYN-ACKs sent again
+ * @num_timeout: times the timer fired (the request is "young" until it
+ *	first does)
+ * @timer: retransmits the SYN-ACK, then ends the request
+ * @rcu: for freeing
+ *
+ * The small object of Linux's request_sock: what a SYN negotiated, kept
+ * until the handshake's ACK makes a socket of it (xtcp_minisocks.c).
+ */
+struct xtcp_request {
+	struct xtcp_hnode	hnode;
+	refcount_t		refcnt;
+	struct sock		*listener;
+	u32			rcv_isn;
+	u32			snt_isn;
+	u32			ts_recent;
+	u32			ts_off;
+	u32			snt_synack;
+	u32			rcv_wnd;
+	u32			window_clamp;
+	u32			last_oow_ack_time;
+	u16			mss;
+	u16			adv_mss;
+	u8			snd_wscale;
+	u8			rcv_wscale;
+	u8			wscale_ok:1,
+				sack_ok:1,
+				tstamp_ok:1,
+				acked:1;
+	u8			num_retrans;
+	u8			num_timeout;
 	struct timer_list	timer;
 	struct rcu_head		rcu;
 };
@@ -415,6 +500,15 @@ struct xtcp_tw {
  *	block goes first, RFC 2018)
  * @deferred: enum xtcp_deferred_bits, set from softirq (atomic bitops)
  * @mtu_info: the MTU of the latest ICMP "fragmentation needed"
+ * @lnode: a listener's place in the listening table
+ * @listen_hashed: @lnode is in the table
+ * @accept_lock: guards @accept_queue
+ * @accept_queue: a listener's connections waiting for accept(), oldest
+ *	first (each holds a reference)
+ * @accept_node: a connection's place in its listener's queue
+ * @req_qlen: a listener's requests (SYNs answered, no ACK yet)
+ * @req_young: those of them whose timer has not fired yet
+ * @synq_overflow: jiffies a listener last sent a SYN cookie
  */
 struct xtcp_sock {
 	struct inet_sock		inet;
@@ -498,6 +592,15 @@ struct xtcp_sock {
 	u32				last_ooo_seq;
 	unsigned long			deferred;
 	u32				mtu_info;
+
+	struct hlist_node		lnode;
+	bool				listen_hashed;
+	spinlock_t			accept_lock;	/* accept_queue */
+	struct list_head		accept_queue;
+	struct list_head		accept_node;
+	atomic_t			req_qlen;
+	atomic_t			req_young;
+	unsigned long			synq_overflow;
 };
 
 /**
@@ -595,6 +698,8 @@ int xtcp_hash_init(void);
 void xtcp_hash_destroy(void);
 int xtcp_bind_port(struct sock *sk, u16 snum);
 void xtcp_put_port(struct sock *sk);
+int xtcp_recheck_port(struct sock *sk);
+int xtcp_inherit_port(struct sock *child, struct sock *listener);
 void xtcp_get_port_range(struct xtcp_net *xn, int *low, int *high);
 
 /* xtcp_ehash.c */
@@ -609,16 +714,92 @@ void xtcp_tw_put(struct xtcp_tw *tw);
 bool xtcp_tw_unhash(struct xtcp_tw *tw);
 bool xtcp_ehash_replace(struct sock *sk, struct xtcp_tw *tw);
 void xtcp_tw_purge(struct net *net);
-int xtcp_ehash_seq_show(struct seq_file *seq, void *v);
+void xtcp_hnode_init(struct xtcp_hnode *hn, struct net *net, __be32 laddr,
+		     __be16 lport, __be32 raddr, __be16 rport, u8 kind);
+bool xtcp_ehash_insert_req(struct xtcp_request *req);
+bool xtcp_ehash_del(struct xtcp_hnode *hn);
+bool xtcp_ehash_replace_req(struct sock *sk, struct xtcp_request *req);
+bool xtcp_ehash_insert_sk(struct sock *sk);
+void xtcp_ehash_for_each(struct net *net,
+			 void (*fn)(struct xtcp_hnode *hn, void *arg),
+			 void *arg);
+
+/* xtcp_listen.c */
+int xtcp_listen_init(void);
+void xtcp_listen_destroy(void);
+struct xtcp_request *xtcp_req_alloc(struct sock *listener);
+void xtcp_req_free(struct xtcp_request *req);
+void xtcp_req_put(struct xtcp_request *req);
+struct sock *xtcp_lookup_listener(struct net *net, __be32 saddr, __be16 sport,
+				  __be32 daddr, __be16 dport, int dif);
+int xtcp_listen(struct socket *sock, int backlog);
+bool xtcp_accept_enqueue(struct sock *listener, struct sock *child);
+int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
+		bool kern);
+void xtcp_child_forget(struct sock *child);
+void xtcp_listen_stop(struct sock *sk);
+__poll_t xtcp_listen_poll(const struct sock *sk);
+void xtcp_listen_init_sock(struct sock *sk);
+void xtcp_listen_for_each(struct net *net,
+			  void (*fn)(struct sock *sk, void *arg), void *arg);
+
+/* xtcp_minisocks.c */
+enum xtcp_req_verdict {
+	XTCP_REQ_CONSUMED,
+	XTCP_REQ_RELOOKUP,
+};
+
+int xtcp_listen_rcv(struct sock *lsk, struct sk_buff *skb, u32 tw_isn);
+enum xtcp_req_verdict xtcp_req_rcv(struct xtcp_request *req,
+				   struct sk_buff *skb);
+void xtcp_req_err(struct xtcp_request *req, u32 seq, bool abort);
+
+/* xtcp_syncookies.c */
+u32 xtcp_cookie_init_seq(struct xtcp_request *req);
+u16 xtcp_cookie_check(const struct xtcp_request *req);
+u32 xtcp_cookie_tsval(const struct xtcp_request *req, u32 now);
+bool xtcp_cookie_decode_ts(const struct net *net, struct xtcp_request *req,
+			   u32 tsecr);
+
+/* xtcp_proc.c */
+int xtcp_proc_show(struct seq_file *seq, void *v);
 
 /* xtcp_timewait.c */
 void xtcp_time_wait(struct sock *sk);
 void xtcp_tw_kill(struct xtcp_tw *tw);
-void xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
+u32 xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb);
+
+/**
+ * struct xtcp_out_opts - the options of a segment to send
+ * @mss: MSS option value, 0 for none
+ * @wscale: our window scale, with @ws
+ * @ws: window scale option
+ * @sack_perm: SACK-permitted option
+ * @ts: timestamp option, @tsval and @tsecr
+ * @tsval: TSval
+ * @tsecr: TSecr
+ * @nsack: SACK blocks in @sack
+ * @sack: [start, end) pairs
+ */
+struct xtcp_out_opts {
+	u16	mss;
+	u8	wscale;
+	u8	ws:1,
+		sack_perm:1,
+		ts:1;
+	u32	tsval;
+	u32	tsecr;
+	int	nsack;
+	u32	sack[4][2];
+};
 
 /* xtcp_output.c */
 u32 xtcp_clock_ms(void);
+u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
+u32 xtcp_ts_offset(const struct net *net, __be32 saddr, __be32 daddr,
+		   __be16 sport, __be16 dport);
 void xtcp_init_seq(struct sock *sk);
+unsigned int xtcp_build_options(__be32 *ptr, const struct xtcp_out_opts *o);
 int xtcp_transmit(struct sock *sk, u8 flags, u32 seq);
 int xtcp_send_syn(struct sock *sk);
 int xtcp_retransmit_syn(struct sock *sk);
@@ -633,6 +814,10 @@ u32 xtcp_sync_mss(struct sock *sk, u32 pmtu);
 void xtcp_mtu_reduced(struct sock *sk);
 void xtcp_purge_write_queue(struct sock *sk);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
+void xtcp_send_reply(struct net *net, struct sk_buff *in, u8 flags, u32 seq,
+		     u32 ack, u16 window, const u32 *ts);
+int xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
+		     u32 tsval);
 void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
 		      struct sk_buff *skb);
 
@@ -641,6 +826,9 @@ int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb);
 void xtcp_reset(struct sock *sk, int err);
 bool xtcp_oow_rate_limited(struct net *net, bool limitable, u32 *last,
 			   int mib);
+void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us);
+void xtcp_set_rto(struct xtcp_sock *xs);
+void xtcp_established(struct sock *sk);
 
 /* xtcp_options.c */
 void xtcp_parse_options(const struct tcphdr *th, struct xtcp_rx_opts *o);
@@ -679,6 +867,8 @@ bool xtcp_stream_writeable(const struct sock *sk);
 
 /* xtcp_rcvq.c */
 void xtcp_init_rcv_window(struct sock *sk);
+void xtcp_initial_window(const struct sock *sk, u32 mss, bool wscale_ok,
+			 u32 *rcv_wnd, u32 *window_clamp, u8 *rcv_wscale);
 void xtcp_init_buffer_space(struct sock *sk);
 u32 xtcp_select_window(struct sock *sk);
 bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,

@@ -3,7 +3,9 @@
  * xtcp: the established table and connect()'s choice of a source port.
  *
  * The established table holds every connection that has a 4-tuple: full
- * sockets from connect() on, and TIME_WAIT entries after them. Readers
+ * sockets from connect() on (or from the handshake a listener
+ * completed), requests (a listener's answered SYNs, xtcp_minisocks.c)
+ * and TIME_WAIT entries after them. Readers
  * (segment and ICMP input, in softirq) walk a slot under RCU and take a
  * reference; writers hold the slot's spinlock with bh disabled.
  *
@@ -25,7 +27,6 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/random.h>
-#include <linux/seq_file.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -213,10 +214,17 @@ static struct sock *xtcp_hnode_sk(struct xtcp_hnode *hn)
 /* Take a reference on @hn unless it is being freed. */
 static bool xtcp_hnode_hold(struct xtcp_hnode *hn)
 {
-	if (hn->kind == XTCP_HNODE_SOCK)
+	switch (hn->kind) {
+	case XTCP_HNODE_SOCK:
 		return refcount_inc_not_zero(&xtcp_hnode_sk(hn)->sk_refcnt);
-	return refcount_inc_not_zero(&container_of(hn, struct xtcp_tw,
-						   hnode)->refcnt);
+	case XTCP_HNODE_TW:
+		return refcount_inc_not_zero(&container_of(hn, struct xtcp_tw,
+							   hnode)->refcnt);
+	default:
+		return refcount_inc_not_zero(&container_of(hn,
+							   struct xtcp_request,
+							   hnode)->refcnt);
+	}
 }
 
 /**
@@ -277,10 +285,159 @@ void xtcp_tw_put(struct xtcp_tw *tw)
 
 void xtcp_hnode_put(struct xtcp_hnode *hn)
 {
-	if (hn->kind == XTCP_HNODE_SOCK)
+	switch (hn->kind) {
+	case XTCP_HNODE_SOCK:
 		sock_put(xtcp_hnode_sk(hn));
-	else
+		break;
+	case XTCP_HNODE_TW:
 		xtcp_tw_put(container_of(hn, struct xtcp_tw, hnode));
+		break;
+	default:
+		xtcp_req_put(container_of(hn, struct xtcp_request, hnode));
+	}
+}
+
+/**
+ * xtcp_hnode_init() - give an entry its 4-tuple before it is inserted
+ * @hn: the entry
+ * @net: its namespace
+ * @laddr: local address
+ * @lport: local port, network order
+ * @raddr: remote address
+ * @rport: remote port, network order
+ * @kind: enum xtcp_hnode_kind
+ */
+void xtcp_hnode_init(struct xtcp_hnode *hn, struct net *net, __be32 laddr,
+		     __be16 lport, __be32 raddr, __be16 rport, u8 kind)
+{
+	write_pnet(&hn->net, net);
+	hn->laddr = laddr;
+	hn->lport = lport;
+	hn->raddr = raddr;
+	hn->rport = rport;
+	hn->kind = kind;
+}
+
+static struct xtcp_ehash_slot *xtcp_hnode_slot(const struct xtcp_hnode *hn)
+{
+	return xtcp_ehash_slot(read_pnet(&hn->net), hn->laddr, hn->lport,
+			       hn->raddr, hn->rport);
+}
+
+/* Is @hn's 4-tuple taken in @slot? */
+static bool xtcp_ehash_taken(struct xtcp_ehash_slot *slot,
+			     const struct xtcp_hnode *hn)
+	__must_hold(&slot->lock)
+{
+	const struct net *net = read_pnet(&hn->net);
+	struct hlist_nulls_node *pos;
+	struct xtcp_hnode *hn2;
+
+	hlist_nulls_for_each_entry(hn2, pos, &slot->chain, node)
+		if (xtcp_hnode_match(hn2, net, hn->laddr, hn->lport,
+				     hn->raddr, hn->rport))
+			return true;
+	return false;
+}
+
+/**
+ * xtcp_ehash_insert_req() - put a request in the table
+ * @req: the request, 4-tuple set, its references counted (the table's
+ *	among them)
+ *
+ * Fails when the 4-tuple is taken: another CPU made a request for the
+ * same SYN a moment ago, or a connection has it. Any context.
+ *
+ * Return: true if inserted.
+ */
+bool xtcp_ehash_insert_req(struct xtcp_request *req)
+{
+	struct xtcp_ehash_slot *slot = xtcp_hnode_slot(&req->hnode);
+	bool taken;
+
+	spin_lock_bh(&slot->lock);
+	taken = xtcp_ehash_taken(slot, &req->hnode);
+	if (!taken)
+		hlist_nulls_add_head_rcu(&req->hnode.node, &slot->chain);
+	spin_unlock_bh(&slot->lock);
+	return !taken;
+}
+
+/**
+ * xtcp_ehash_del() - take a request (or TIME_WAIT-free entry) out
+ * @hn: the entry
+ *
+ * Return: true if this call took it out (its table reference is then
+ * the caller's to drop), false if it was out already.
+ */
+bool xtcp_ehash_del(struct xtcp_hnode *hn)
+{
+	struct xtcp_ehash_slot *slot = xtcp_hnode_slot(hn);
+	bool hashed;
+
+	spin_lock_bh(&slot->lock);
+	hashed = !hlist_nulls_unhashed(&hn->node);
+	if (hashed)
+		hlist_nulls_del_init_rcu(&hn->node);
+	spin_unlock_bh(&slot->lock);
+	return hashed;
+}
+
+/**
+ * xtcp_ehash_replace_req() - a connection takes its request's place
+ * @sk: the new connection, hnode set to the request's 4-tuple
+ * @req: the request
+ *
+ * As inet_ehash_insert() with the request to remove: the socket goes in
+ * before the request comes out, under the slot's lock, so a segment of
+ * the connection finds one or the other. Of two CPUs completing the
+ * same handshake, only the first finds the request still there.
+ *
+ * Return: true if @sk took the place (the table then holds a reference
+ * on it, and the request's table reference is the caller's to drop).
+ */
+bool xtcp_ehash_replace_req(struct sock *sk, struct xtcp_request *req)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_ehash_slot *slot = xtcp_hnode_slot(&req->hnode);
+
+	spin_lock_bh(&slot->lock);
+	if (hlist_nulls_unhashed(&req->hnode.node)) {
+		spin_unlock_bh(&slot->lock);
+		return false;
+	}
+	sock_hold(sk);
+	hlist_nulls_add_head_rcu(&xs->hnode.node, &slot->chain);
+	hlist_nulls_del_init_rcu(&req->hnode.node);
+	xs->hashed = true;
+	sock_prot_inuse_add(sock_net(sk), sk->sk_prot, 1);
+	spin_unlock_bh(&slot->lock);
+	return true;
+}
+
+/**
+ * xtcp_ehash_insert_sk() - put a connection made without a request in
+ * @sk: the connection (a SYN cookie's), hnode set
+ *
+ * Return: true if inserted (the table holds a reference), false if the
+ * 4-tuple is taken.
+ */
+bool xtcp_ehash_insert_sk(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct xtcp_ehash_slot *slot = xtcp_hnode_slot(&xs->hnode);
+	bool taken;
+
+	spin_lock_bh(&slot->lock);
+	taken = xtcp_ehash_taken(slot, &xs->hnode);
+	if (!taken) {
+		sock_hold(sk);
+		hlist_nulls_add_head_rcu(&xs->hnode.node, &slot->chain);
+		xs->hashed = true;
+		sock_prot_inuse_add(sock_net(sk), sk->sk_prot, 1);
+	}
+	spin_unlock_bh(&slot->lock);
+	return !taken;
 }
 
 /* ---- destinations ---- */
@@ -879,57 +1036,30 @@ restart:
 	}
 }
 
-static const char *const xtcp_state_names[] = {
-	[TCP_ESTABLISHED]	= "ESTABLISHED",
-	[TCP_SYN_SENT]		= "SYN_SENT",
-	[TCP_SYN_RECV]		= "SYN_RECV",
-	[TCP_FIN_WAIT1]		= "FIN_WAIT1",
-	[TCP_FIN_WAIT2]		= "FIN_WAIT2",
-	[TCP_TIME_WAIT]		= "TIME_WAIT",
-	[TCP_CLOSE]		= "CLOSE",
-	[TCP_CLOSE_WAIT]	= "CLOSE_WAIT",
-	[TCP_LAST_ACK]		= "LAST_ACK",
-	[TCP_LISTEN]		= "LISTEN",
-	[TCP_CLOSING]		= "CLOSING",
-};
-
 /**
- * xtcp_ehash_seq_show() - /proc/net/xtcp: the namespace's connections
- * @seq: the file
- * @v: unused
+ * xtcp_ehash_for_each() - call @fn for each entry of @net in the table
+ * @net: the namespace
+ * @fn: called under rcu_read_lock(), must not sleep
+ * @arg: its argument
  *
- * One line per entry of the established table: local and remote
- * address:port and the state, TIME_WAIT entries included.
- *
- * Return: 0.
+ * For /proc/net/xtcp (xtcp_proc.c). Entries come and go meanwhile, as
+ * in any lockless walk of Linux's tables.
  */
-int xtcp_ehash_seq_show(struct seq_file *seq, void *v)
+void xtcp_ehash_for_each(struct net *net,
+			 void (*fn)(struct xtcp_hnode *hn, void *arg),
+			 void *arg)
 {
-	struct net *net = seq_file_single_net(seq);
 	unsigned int i;
 
-	seq_puts(seq, "local remote state\n");
 	rcu_read_lock();
 	for (i = 0; i < 1U << xtcp_ehash_bits; i++) {
 		struct hlist_nulls_node *pos;
 		struct xtcp_hnode *hn;
 
 		hlist_nulls_for_each_entry_rcu(hn, pos, &xtcp_ehash[i].chain,
-					       node) {
-			int state = TCP_TIME_WAIT;
-
-			if (!net_eq(read_pnet(&hn->net), net))
-				continue;
-			if (hn->kind == XTCP_HNODE_SOCK)
-				state = inet_sk_state_load(xtcp_hnode_sk(hn));
-			seq_printf(seq, "%pI4:%u %pI4:%u %s\n", &hn->laddr,
-				   ntohs(hn->lport), &hn->raddr,
-				   ntohs(hn->rport),
-				   state < ARRAY_SIZE(xtcp_state_names) &&
-				   xtcp_state_names[state] ?
-				   xtcp_state_names[state] : "?");
-		}
+					       node)
+			if (net_eq(read_pnet(&hn->net), net))
+				fn(hn, arg);
 	}
 	rcu_read_unlock();
-	return 0;
 }

@@ -27,7 +27,7 @@ void xtcp_reset(struct sock *sk, int err)
 #define XTCP_RTO_MAX_US		120000000U
 
 /* RTO = SRTT + max(4 * RTTVAR, 200 ms), at most 120 s; no backoff. */
-static void xtcp_set_rto(struct xtcp_sock *xs)
+void xtcp_set_rto(struct xtcp_sock *xs)
 {
 	u32 rto_us = (xs->srtt_us >> 3) + max(xs->rttvar_us, XTCP_RTO_MIN_US);
 
@@ -35,7 +35,7 @@ static void xtcp_set_rto(struct xtcp_sock *xs)
 }
 
 /* An RTT sample, microseconds: RFC 6298's SRTT and RTTVAR. */
-static void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
+void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
 {
 	if (rtt_us <= 0)
 		rtt_us = 1;
@@ -92,7 +92,7 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 	xtcp_sync_mss(sk, xs->pmtu_cookie);
 }
 
-static void xtcp_established(struct sock *sk)
+void xtcp_established(struct sock *sk)
 {
 	xtcp_sndbuf_expand(sk);
 	xtcp_init_buffer_space(sk);

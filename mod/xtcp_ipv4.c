@@ -6,8 +6,9 @@
  * priority but one, so every INPUT rule of the host's firewall has had
  * its say first, and before Linux's TCP sees them (it would answer a
  * segment for a connection it does not know with a RST). A segment whose
- * 4-tuple is in xtcp's established table is taken (NF_STOLEN); anything
- * else goes on to Linux untouched. ICMP errors quoting an xtcp
+ * 4-tuple is in xtcp's established table (a connection, a request or a
+ * TIME_WAIT entry), or for which an xtcp socket listens, is taken
+ * (NF_STOLEN); anything else goes on to Linux untouched. ICMP errors quoting an xtcp
  * connection are delivered to it and then go on to Linux as well, which
  * finds no socket of its own for them and only counts them.
  */
@@ -77,11 +78,96 @@ static unsigned int xtcp_ct_confirm(struct sk_buff *skb)
 #endif
 }
 
+/*
+ * A segment for a listener (no entry of the established table has its
+ * 4-tuple): validated and policy-checked as any of ours, then handed to
+ * the listener. Without a listener it goes on to Linux's TCP untouched.
+ */
+static unsigned int xtcp_rcv_listener(struct net *net, struct sk_buff *skb,
+				      unsigned int ihl)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = (const struct tcphdr *)(skb->data + ihl);
+	struct sock *lsk;
+
+	lsk = xtcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
+				   th->dest, inet_iif(skb));
+	if (!lsk)
+		return NF_ACCEPT;
+	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
+	if (!xtcp_validate(net, skb, ihl) || xtcp_ct_confirm(skb) != NF_ACCEPT ||
+	    !xfrm4_policy_check(lsk, XFRM_POLICY_IN, skb)) {
+		sock_put(lsk);
+		return NF_DROP;
+	}
+	xtcp_listen_rcv(lsk, skb, 0);
+	sock_put(lsk);
+	return NF_STOLEN;
+}
+
+/*
+ * A segment looked up again after its request went (the listener
+ * closed, or another CPU made the connection): to the connection, to a
+ * listener, or answered with a RST. Consumes @skb.
+ */
+static struct xtcp_hnode *xtcp_relookup(struct net *net, struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_hnode *hn;
+	struct sock *lsk;
+
+	hn = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
+			       th->dest);
+	if (hn)
+		return hn;
+	lsk = xtcp_lookup_listener(net, iph->saddr, th->source, iph->daddr,
+				   th->dest, inet_iif(skb));
+	if (lsk) {
+		xtcp_listen_rcv(lsk, skb, 0);
+		sock_put(lsk);
+	} else {
+		xtcp_send_rst_reply(net, skb);
+		consume_skb(skb);
+	}
+	return NULL;
+}
+
+/*
+ * A segment for a TIME_WAIT entry. A new SYN goes to a listener, if
+ * there is one, in place of the entry (RFC 6191); else it is answered
+ * as tcp_v4_rcv() answers it, with the entry's ACK. Consumes @skb.
+ */
+static void xtcp_rcv_tw(struct net *net, struct xtcp_tw *tw,
+			struct sk_buff *skb)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	const struct tcphdr *th = tcp_hdr(skb);
+	struct sock *lsk;
+	u32 isn;
+
+	isn = xtcp_tw_rcv(net, tw, skb);
+	if (isn) {
+		lsk = xtcp_lookup_listener(net, iph->saddr, th->source,
+					   iph->daddr, th->dest,
+					   inet_iif(skb));
+		if (lsk) {
+			xtcp_tw_kill(tw);
+			xtcp_listen_rcv(lsk, skb, isn);
+			sock_put(lsk);
+			return;
+		}
+		xtcp_tw_send_ack(net, tw, skb);
+	}
+	consume_skb(skb);
+}
+
 static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	unsigned int ihl = iph->ihl * 4;
 	const struct tcphdr *th;
+	bool relooked = false;
 	struct xtcp_hnode *hn;
 	struct sock *sk;
 
@@ -94,7 +180,7 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 	hn = xtcp_ehash_lookup(net, iph->saddr, th->source, iph->daddr,
 			       th->dest);
 	if (!hn)
-		return NF_ACCEPT;
+		return xtcp_rcv_listener(net, skb, ihl);
 
 	__XTCP_INC_STATS(net, XTCP_MIB_INSEGS);
 	sk = hn->kind == XTCP_HNODE_SOCK ?
@@ -108,13 +194,31 @@ static unsigned int xtcp_rcv(struct net *net, struct sk_buff *skb)
 		xtcp_hnode_put(hn);
 		return NF_DROP;
 	}
-	if (hn->kind == XTCP_HNODE_TW) {
-		xtcp_tw_rcv(net, container_of(hn, struct xtcp_tw, hnode), skb);
+process:
+	switch (hn->kind) {
+	case XTCP_HNODE_TW:
+		xtcp_rcv_tw(net, container_of(hn, struct xtcp_tw, hnode), skb);
 		xtcp_hnode_put(hn);
-		consume_skb(skb);
+		return NF_STOLEN;
+	case XTCP_HNODE_REQ:
+		if (xtcp_req_rcv(container_of(hn, struct xtcp_request, hnode),
+				 skb) == XTCP_REQ_RELOOKUP) {
+			xtcp_hnode_put(hn);
+			if (relooked) {
+				kfree_skb(skb);
+				return NF_STOLEN;
+			}
+			relooked = true;
+			hn = xtcp_relookup(net, skb);
+			if (!hn)
+				return NF_STOLEN;
+			goto process;
+		}
+		xtcp_hnode_put(hn);
 		return NF_STOLEN;
 	}
 
+	sk = &container_of(hn, struct xtcp_sock, hnode)->inet.sk;
 	bh_lock_sock_nested(sk);
 	if (!sock_owned_by_user(sk)) {
 		xtcp_do_rcv(sk, skb);
@@ -205,6 +309,18 @@ static void xtcp_icmp_rcv(struct net *net, struct sk_buff *skb)
 			       th->source);
 	if (!hn)
 		return;
+	if (hn->kind == XTCP_HNODE_REQ) {
+		/* tcp_v4_err()'s choice of the errors that end a request. */
+		xtcp_req_err(container_of(hn, struct xtcp_request, hnode),
+			     ntohl(th->seq),
+			     icmph->type == ICMP_PARAMETERPROB ||
+			     icmph->type == ICMP_TIME_EXCEEDED ||
+			     (icmph->type == ICMP_DEST_UNREACH &&
+			      (icmph->code == ICMP_NET_UNREACH ||
+			       icmph->code == ICMP_HOST_UNREACH)));
+		xtcp_hnode_put(hn);
+		return;
+	}
 	if (hn->kind != XTCP_HNODE_SOCK) {
 		xtcp_hnode_put(hn);
 		return;

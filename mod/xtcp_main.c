@@ -228,9 +228,13 @@ static int __init xtcp_init(void)
 	if (err)
 		goto err_hash;
 
-	err = register_pernet_subsys(&xtcp_net_ops);
+	err = xtcp_listen_init();
 	if (err)
 		goto err_ehash;
+
+	err = register_pernet_subsys(&xtcp_net_ops);
+	if (err)
+		goto err_listen;
 
 	/* Last: once the family is visible, sockets can be created. */
 	xtcp_family_ops.family = xtcp_family;
@@ -247,6 +251,8 @@ static int __init xtcp_init(void)
 
 err_pernet:
 	unregister_pernet_subsys(&xtcp_net_ops);
+err_listen:
+	xtcp_listen_destroy();
 err_ehash:
 	xtcp_ehash_destroy();
 err_hash:
@@ -269,6 +275,7 @@ static void __exit xtcp_exit(void)
 	unregister_pernet_subsys(&xtcp_net_ops);
 	/* Let RCU callbacks freeing sockets and entries run out. */
 	rcu_barrier();
+	xtcp_listen_destroy();
 	xtcp_ehash_destroy();
 	xtcp_hash_destroy();
 	proto_unregister(&xtcp_prot);

@@ -59,6 +59,17 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("TCPTimeWaitOverflow", XTCP_MIB_TWOVERFLOW),
 	SNMP_MIB_ITEM("TCPKeepAlive", XTCP_MIB_KEEPALIVE),
 	SNMP_MIB_ITEM("TCPAbortOnTimeout", XTCP_MIB_ABORTONTIMEOUT),
+	SNMP_MIB_ITEM("PassiveOpens", XTCP_MIB_PASSIVEOPENS),
+	SNMP_MIB_ITEM("ListenOverflows", XTCP_MIB_LISTENOVERFLOWS),
+	SNMP_MIB_ITEM("ListenDrops", XTCP_MIB_LISTENDROPS),
+	SNMP_MIB_ITEM("SyncookiesSent", XTCP_MIB_SYNCOOKIESSENT),
+	SNMP_MIB_ITEM("SyncookiesRecv", XTCP_MIB_SYNCOOKIESRECV),
+	SNMP_MIB_ITEM("SyncookiesFailed", XTCP_MIB_SYNCOOKIESFAILED),
+	SNMP_MIB_ITEM("TCPReqQFullDoCookies", XTCP_MIB_REQQFULLDOCOOKIES),
+	SNMP_MIB_ITEM("TCPReqQFullDrop", XTCP_MIB_REQQFULLDROP),
+	SNMP_MIB_ITEM("SynAckRetrans", XTCP_MIB_SYNACKRETRANS),
+	SNMP_MIB_ITEM("TCPACKSkippedSynRecv", XTCP_MIB_ACKSKIPPEDSYNRECV),
+	SNMP_MIB_ITEM("EmbryonicRsts", XTCP_MIB_EMBRYONICRSTS),
 	SNMP_MIB_SENTINEL
 };
 
@@ -104,7 +115,7 @@ int xtcp_mib_init_net(struct xtcp_net *xn)
 				    xtcp_stat_show, NULL))
 		goto err_mib;
 	if (!proc_create_net_single("xtcp", 0444, xn->net->proc_net,
-				    xtcp_ehash_seq_show, NULL))
+				    xtcp_proc_show, NULL))
 		goto err_stat;
 	if (!proc_create_net_single("xtcp_sockstat", 0444, xn->net->proc_net,
 				    xtcp_sockstat_show, NULL))

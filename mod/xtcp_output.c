@@ -23,6 +23,7 @@
 #define XTCP_MAX_HDR	(sizeof(struct tcphdr) + MAX_TCP_OPTION_SPACE)
 
 static siphash_aligned_key_t xtcp_isn_key;
+static siphash_aligned_key_t xtcp_ts_key;
 
 /**
  * xtcp_clock_ms() - the millisecond clock behind TSval and tw_reuse_delay
@@ -36,26 +37,68 @@ u32 xtcp_clock_ms(void)
 }
 
 /**
+ * xtcp_isn() - an initial sequence number for a 4-tuple (RFC 6528)
+ * @saddr: our address
+ * @daddr: the peer's
+ * @sport: our port
+ * @dport: the peer's
+ *
+ * ISN = M + F(localip, localport, remoteip, remoteport, key), F a
+ * SipHash under a key drawn once, M the clock in 64 ns ticks (it wraps
+ * in about 4.6 minutes, faster than the MSL-based bound needs).
+ *
+ * Return: the ISN.
+ */
+u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport)
+{
+	u32 h;
+
+	net_get_random_once(&xtcp_isn_key, sizeof(xtcp_isn_key));
+	h = siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			 ((__force u32)sport << 16) | (__force u32)dport,
+			 &xtcp_isn_key);
+	return h + (u32)(ktime_get_real_ns() >> 6);
+}
+
+/**
+ * xtcp_ts_offset() - the timestamp offset of a passive connection
+ * @net: its namespace
+ * @saddr: our address
+ * @daddr: the peer's
+ * @sport: our port
+ * @dport: the peer's
+ *
+ * A keyed hash of the 4-tuple (0 with net.xtcp.timestamps 2): the same
+ * for every SYN-ACK of a request, and found again from the 4-tuple alone
+ * when a SYN cookie comes back.
+ *
+ * Return: the offset.
+ */
+u32 xtcp_ts_offset(const struct net *net, __be32 saddr, __be32 daddr,
+		   __be16 sport, __be16 dport)
+{
+	if (xtcp_knob(net, XTCP_KNOB_TIMESTAMPS) != 1)
+		return 0;
+	net_get_random_once(&xtcp_ts_key, sizeof(xtcp_ts_key));
+	return siphash_3u32((__force u32)saddr, (__force u32)daddr,
+			    ((__force u32)sport << 16) | (__force u32)dport,
+			    &xtcp_ts_key);
+}
+
+/**
  * xtcp_init_seq() - choose the ISN and the timestamp offset
  * @sk: a connecting socket whose 4-tuple is set
  *
- * RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, key),
- * F a SipHash under a key drawn once, M the clock in 64 ns ticks (it
- * wraps in about 4.6 minutes, faster than the MSL-based bound needs).
- * The timestamp offset is random per connection (0 with timestamps=2).
+ * The ISN of xtcp_isn(); the timestamp offset random per connection (0
+ * with timestamps=2).
  */
 void xtcp_init_seq(struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 h;
 
-	net_get_random_once(&xtcp_isn_key, sizeof(xtcp_isn_key));
-	h = siphash_3u32((__force u32)inet->inet_saddr,
-			 (__force u32)inet->inet_daddr,
-			 ((__force u32)inet->inet_sport << 16) |
-			 (__force u32)inet->inet_dport, &xtcp_isn_key);
-	xs->iss = h + (u32)(ktime_get_real_ns() >> 6);
+	xs->iss = xtcp_isn(inet->inet_saddr, inet->inet_daddr,
+			   inet->inet_sport, inet->inet_dport);
 	xs->ts_offset = xtcp_knob(sock_net(sk), XTCP_KNOB_TIMESTAMPS) == 1 ?
 			get_random_u32() : 0;
 }
@@ -119,16 +162,28 @@ static u16 xtcp_window_field(struct sock *sk, bool syn)
  * our SYN reads like a capture of Linux's: MSS, SACK-permitted folded
  * into the timestamp word, NOP + window scale.
  */
-static unsigned int xtcp_write_options(struct xtcp_sock *xs,
-				       __be32 *ptr, bool syn, bool sack)
+/**
+ * xtcp_build_options() - write a TCP option block
+ * @ptr: where, 32-bit aligned, room for MAX_TCP_OPTION_SPACE bytes
+ * @o: what
+ *
+ * In the order and packing Linux uses (tcp_options_write()), so that a
+ * capture of our segments reads like one of Linux's: MSS, SACK-permitted
+ * folded into the timestamp word (or NOP NOP SACK-permitted), NOP and
+ * window scale, then NOP NOP and the SACK blocks.
+ *
+ * Return: the length in bytes, a multiple of 4.
+ */
+unsigned int xtcp_build_options(__be32 *ptr, const struct xtcp_out_opts *o)
 {
 	__be32 *start = ptr;
+	int i;
 
-	if (syn)
+	if (o->mss)
 		*ptr++ = htonl((TCPOPT_MSS << 24) | (TCPOLEN_MSS << 16) |
-			       xs->adv_mss);
-	if (xs->tstamp_ok) {
-		if (syn && xs->sack_ok)
+			       o->mss);
+	if (o->ts) {
+		if (o->sack_perm)
 			*ptr++ = htonl((TCPOPT_SACK_PERM << 24) |
 				       (TCPOLEN_SACK_PERM << 16) |
 				       (TCPOPT_TIMESTAMP << 8) |
@@ -137,29 +192,49 @@ static unsigned int xtcp_write_options(struct xtcp_sock *xs,
 			*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
 				       (TCPOPT_TIMESTAMP << 8) |
 				       TCPOLEN_TIMESTAMP);
-		*ptr++ = htonl(xtcp_clock_ms() + xs->ts_offset);
-		*ptr++ = htonl(xs->ts_recent);
-	} else if (syn && xs->sack_ok) {
+		*ptr++ = htonl(o->tsval);
+		*ptr++ = htonl(o->tsecr);
+	} else if (o->sack_perm) {
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
 			       (TCPOPT_SACK_PERM << 8) | TCPOLEN_SACK_PERM);
 	}
-	if (syn && xs->wscale_ok)
+	if (o->ws)
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) |
-			       (TCPOLEN_WINDOW << 8) | xs->rcv_wscale);
-	if (sack && !syn && xs->sack_ok &&
-	    (xs->dsack || !skb_queue_empty(&xs->ooo_queue))) {
-		u32 blk[4][2];
-		int n = xtcp_sack_blocks(xs, blk, xs->tstamp_ok ? 3 : 4), i;
-
+			       (TCPOLEN_WINDOW << 8) | o->wscale);
+	if (o->nsack) {
 		*ptr++ = htonl((TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) |
 			       (TCPOPT_SACK << 8) |
-			       (TCPOLEN_SACK_BASE + n * TCPOLEN_SACK_PERBLOCK));
-		for (i = 0; i < n; i++) {
-			*ptr++ = htonl(blk[i][0]);
-			*ptr++ = htonl(blk[i][1]);
+			       (TCPOLEN_SACK_BASE +
+				o->nsack * TCPOLEN_SACK_PERBLOCK));
+		for (i = 0; i < o->nsack; i++) {
+			*ptr++ = htonl(o->sack[i][0]);
+			*ptr++ = htonl(o->sack[i][1]);
 		}
 	}
 	return (ptr - start) * 4;
+}
+
+/* The options of a segment of @xs: the SYN's, or timestamps and SACK. */
+static unsigned int xtcp_write_options(struct xtcp_sock *xs,
+				       __be32 *ptr, bool syn, bool sack)
+{
+	struct xtcp_out_opts o = {};
+
+	if (syn) {
+		o.mss = xs->adv_mss;
+		o.sack_perm = xs->sack_ok;
+		o.ws = xs->wscale_ok;
+		o.wscale = xs->rcv_wscale;
+	}
+	if (xs->tstamp_ok) {
+		o.ts = 1;
+		o.tsval = xtcp_clock_ms() + xs->ts_offset;
+		o.tsecr = xs->ts_recent;
+	}
+	if (sack && !syn && xs->sack_ok &&
+	    (xs->dsack || !skb_queue_empty(&xs->ooo_queue)))
+		o.nsack = xtcp_sack_blocks(xs, o.sack, xs->tstamp_ok ? 3 : 4);
+	return xtcp_build_options(ptr, &o);
 }
 
 static void xtcp_tcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
@@ -184,7 +259,8 @@ static void xtcp_tcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
  * The header is ours (no IP options; DF as IP_MTU_DISCOVER says; TTL
  * from IP_TTL or the route; the ID from the socket's counter, as Linux
  * numbers a TCP socket's datagrams, and 0 with DF when there is no
- * socket, as Linux's control socket sends its RSTs). From there the
+ * socket, as Linux's control socket sends its RSTs, or for a listener's
+ * SYN-ACK). From there the
  * datagram takes the kernel's own way out, ip_local_out(): netfilter's
  * LOCAL_OUT and POST_ROUTING hooks (so OUTPUT rules, conntrack, NAT and
  * marks apply), the route's output (an xfrm bundle encrypts it as for
@@ -213,7 +289,10 @@ static int xtcp_ip_output(struct net *net, struct sock *sk,
 	iph->protocol = IPPROTO_TCP;
 	iph->saddr = saddr;
 	iph->daddr = daddr;
-	if (inet) {
+	if (inet && sk->sk_state == TCP_LISTEN) {
+		/* A SYN-ACK, as ip_build_and_send_pkt() numbers it. */
+		iph->id = iph->frag_off ? 0 : (__force __be16)get_random_u16();
+	} else if (inet) {
 		int id = atomic_read(&inet->inet_id);
 
 		/* The caller owns the socket: no atomic increment needed. */
@@ -794,12 +873,22 @@ int xtcp_send_ack(struct sock *sk, u8 flags)
 	return xtcp_transmit(sk, flags, xtcp_sk(sk)->snd_nxt);
 }
 
-/*
- * A header-only segment answering @in, for when there is no socket: a
- * RST, or an ACK from a TIME_WAIT entry (@ts: TSval and TSecr, or NULL).
+/**
+ * xtcp_send_reply() - a header-only segment answering @in, without a
+ *	socket
+ * @net: the namespace @in arrived in
+ * @in: the segment, data at its TCP header
+ * @flags: TCPHDR_* flags
+ * @seq: the sequence number
+ * @ack: the acknowledgment number
+ * @window: the window field
+ * @ts: TSval and TSecr, or NULL for no timestamp option
+ *
+ * A RST, an ACK from a TIME_WAIT entry or from a request. Softirq
+ * context.
  */
-static void xtcp_send_ctl(struct net *net, struct sk_buff *in, u8 flags,
-			  u32 seq, u32 ack, u16 window, const u32 *ts)
+void xtcp_send_reply(struct net *net, struct sk_buff *in, u8 flags, u32 seq,
+		     u32 ack, u16 window, const u32 *ts)
 {
 	const struct iphdr *iph = ip_hdr(in);
 	const struct tcphdr *ith = tcp_hdr(in);
@@ -861,12 +950,12 @@ void xtcp_send_rst_reply(struct net *net, struct sk_buff *in)
 	if (ith->rst)
 		return;
 	if (ith->ack)
-		xtcp_send_ctl(net, in, TCPHDR_RST, ntohl(ith->ack_seq), 0, 0,
-			      NULL);
+		xtcp_send_reply(net, in, TCPHDR_RST, ntohl(ith->ack_seq), 0, 0,
+				NULL);
 	else
-		xtcp_send_ctl(net, in, TCPHDR_RST | TCPHDR_ACK, 0,
-			      ntohl(ith->seq) + ith->syn + ith->fin +
-			      in->len - ith->doff * 4, 0, NULL);
+		xtcp_send_reply(net, in, TCPHDR_RST | TCPHDR_ACK, 0,
+				ntohl(ith->seq) + ith->syn + ith->fin +
+				in->len - ith->doff * 4, 0, NULL);
 }
 
 /**
@@ -880,6 +969,75 @@ void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
 {
 	u32 ts[2] = { xtcp_clock_ms() + tw->ts_offset, tw->ts_recent };
 
-	xtcp_send_ctl(net, in, TCPHDR_ACK, tw->snd_nxt, tw->rcv_nxt,
-		      tw->window, tw->tstamp_ok ? ts : NULL);
+	xtcp_send_reply(net, in, TCPHDR_ACK, tw->snd_nxt, tw->rcv_nxt,
+			tw->window, tw->tstamp_ok ? ts : NULL);
+}
+
+/**
+ * xtcp_send_synack() - send a request's SYN-ACK
+ * @lsk: the listener
+ * @req: the request
+ * @tsval: the TSval to send, before the request's offset (ignored
+ *	without timestamps)
+ *
+ * As tcp_make_synack() with ip_build_and_send_pkt(): routed as the
+ * listener would route it (its bound device, mark, TOS, TTL), options
+ * MSS, SACK-permitted, timestamps and window scale as the request agreed,
+ * the window unscaled (RFC 7323). The listener owns the skb, so its
+ * cgroup and netfilter "owner" rules apply. Softirq context, or a timer.
+ *
+ * Return: 0 or a negative errno (the timer sends it again).
+ */
+int xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
+		     u32 tsval)
+{
+	const struct xtcp_hnode *hn = &req->hnode;
+	struct net *net = sock_net(lsk);
+	struct xtcp_out_opts o = {};
+	__be32 opts[MAX_TCP_OPTION_SPACE / 4];
+	unsigned int optlen;
+	struct sk_buff *skb;
+	struct tcphdr *th;
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	rt = ip_route_output_ports(net, &fl4, lsk, hn->raddr, hn->laddr,
+				   hn->rport, hn->lport, IPPROTO_TCP,
+				   RT_CONN_FLAGS(lsk), lsk->sk_bound_dev_if);
+	if (IS_ERR(rt)) {
+		XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
+		return PTR_ERR(rt);
+	}
+	skb = alloc_skb(MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR,
+			GFP_ATOMIC);
+	if (!skb) {
+		ip_rt_put(rt);
+		return -ENOBUFS;
+	}
+	skb_reserve(skb, MAX_HEADER + sizeof(struct iphdr) + XTCP_MAX_HDR);
+
+	o.mss = req->adv_mss;
+	o.sack_perm = req->sack_ok;
+	o.ws = req->wscale_ok;
+	o.wscale = req->rcv_wscale;
+	if (req->tstamp_ok) {
+		o.ts = 1;
+		o.tsval = tsval + req->ts_off;
+		o.tsecr = req->ts_recent;
+	}
+	optlen = xtcp_build_options(opts, &o);
+	th = skb_push(skb, sizeof(*th) + optlen);
+	skb_reset_transport_header(skb);
+	memset(th, 0, sizeof(*th));
+	th->source = hn->lport;
+	th->dest = hn->rport;
+	th->seq = htonl(req->snt_isn);
+	th->ack_seq = htonl(req->rcv_isn + 1);
+	th->doff = (sizeof(*th) + optlen) / 4;
+	tcp_flag_byte(th) = TCPHDR_SYN | TCPHDR_ACK;
+	th->window = htons(min_t(u32, req->rcv_wnd, U16_MAX));
+	memcpy(th + 1, opts, optlen);
+	xtcp_tcp_csum(skb, hn->laddr, hn->raddr);
+	skb_set_owner_w(skb, lsk);
+	return xtcp_ip_output(net, lsk, skb, rt, hn->laddr, hn->raddr);
 }

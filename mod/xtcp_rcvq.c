@@ -54,38 +54,60 @@ static int xtcp_full_space(const struct sock *sk)
 }
 
 /**
- * xtcp_init_rcv_window() - the window and window scale of our SYN
- * @sk: the connecting socket, adv_mss and wscale_ok set
+ * xtcp_initial_window() - the window and window scale a SYN or SYN-ACK
+ *	offers
+ * @sk: the socket (a listener, for a SYN-ACK): its receive buffer
+ * @mss: the MSS the segment offers, less the timestamp bytes when they
+ *	are known to be used
+ * @wscale_ok: window scaling is offered
+ * @rcv_wnd: the window
+ * @window_clamp: the largest window that may ever be offered
+ * @rcv_wscale: our window scale
  *
  * As tcp_select_initial_window(): the full buffer's window rounded down
  * to whole segments (64240 with the defaults on a 1500-byte MTU), at
  * most 65535; the scale that lets the largest buffer the socket may grow
  * to (rmem[2], net.core.rmem_max, or a locked SO_RCVBUF) be offered.
  */
+void xtcp_initial_window(const struct sock *sk, u32 mss, bool wscale_ok,
+			 u32 *rcv_wnd, u32 *window_clamp, u8 *rcv_wscale)
+{
+	u32 space = max(xtcp_full_space(sk), 0);
+	u32 clamp = (u32)U16_MAX << TCP_MAX_WSCALE;
+	u8 wscale = 0;
+
+	if (space > mss)
+		space = rounddown(space, mss);
+	*rcv_wnd = min_t(u32, space, U16_MAX);
+	if (wscale_ok) {
+		space = max_t(u32, space,
+			      xtcp_knob_i(sock_net(sk), XTCP_KNOB_RMEM, 2));
+		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
+		space = min_t(u32, space, clamp);
+		wscale = clamp_t(int, ilog2(space) - 15, 0, TCP_MAX_WSCALE);
+	}
+	*window_clamp = min_t(u32, (u32)U16_MAX << wscale, clamp);
+	*rcv_wscale = wscale;
+}
+
+/**
+ * xtcp_init_rcv_window() - the window and window scale of our SYN
+ * @sk: the connecting socket, adv_mss and wscale_ok set
+ *
+ * xtcp_initial_window() for the socket's own SYN.
+ */
 void xtcp_init_rcv_window(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 space = max(xtcp_full_space(sk), 0);
 	u32 mss = xs->adv_mss;
+	u8 wscale;
 
 	/* A TIME_WAIT takeover already knows the peer uses timestamps. */
 	if (xs->ts_recent_stamp)
 		mss -= xs->tcp_header_len - sizeof(struct tcphdr);
-	xs->window_clamp = (u32)U16_MAX << TCP_MAX_WSCALE;
-	if (space > mss)
-		space = rounddown(space, mss);
-	xs->rcv_wnd = min_t(u32, space, U16_MAX);
-	xs->rcv_wscale = 0;
-	if (xs->wscale_ok) {
-		space = max_t(u32, space,
-			      xtcp_knob_i(sock_net(sk), XTCP_KNOB_RMEM, 2));
-		space = max_t(u32, space, READ_ONCE(sysctl_rmem_max));
-		space = min_t(u32, space, xs->window_clamp);
-		xs->rcv_wscale = clamp_t(int, ilog2(space) - 15, 0,
-					 TCP_MAX_WSCALE);
-	}
-	xs->window_clamp = min_t(u32, (u32)U16_MAX << xs->rcv_wscale,
-				 xs->window_clamp);
+	xtcp_initial_window(sk, mss, xs->wscale_ok, &xs->rcv_wnd,
+			    &xs->window_clamp, &wscale);
+	xs->rcv_wscale = wscale;
 	xs->rcv_ssthresh = xs->rcv_wnd;
 }
 

@@ -113,6 +113,9 @@ static int xtcp_release(struct socket *sock)
 	switch (sk->sk_state) {
 	case TCP_CLOSE:
 		break;
+	case TCP_LISTEN:
+		xtcp_listen_stop(sk);
+		break;
 	case TCP_SYN_SENT:
 		xtcp_done(sk);
 		break;
@@ -339,6 +342,13 @@ int xtcp_disconnect(struct sock *sk)
 
 	if (old_state == TCP_CLOSE)
 		return 0;
+	if (old_state == TCP_LISTEN) {
+		/* As tcp_disconnect(): an ephemeral port goes with it. */
+		xtcp_listen_stop(sk);
+		if (!(sk->sk_userlocks & SOCK_BINDPORT_LOCK))
+			xtcp_put_port(sk);
+		return 0;
+	}
 
 	if ((1 << old_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
@@ -498,6 +508,8 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 	__poll_t mask = 0;
 
 	sock_poll_wait(file, sock, wait);
+	if (state == TCP_LISTEN)
+		return xtcp_listen_poll(sk);
 
 	/*
 	 * As tcp_poll(): a closed socket hangs up (and, never having
@@ -696,6 +708,46 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 	return 0;
 }
 
+/*
+ * SOL_XTCP: XTCP_REUSEPORT is SO_REUSEPORT, which the socket core of
+ * Linux 6.1 refuses to sockets of other families than AF_INET and
+ * AF_INET6. Like SO_REUSEPORT, it counts at bind() and listen().
+ */
+static int xtcp_own_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+			       unsigned int optlen)
+{
+	int val;
+
+	if (optname != XTCP_REUSEPORT)
+		return -ENOPROTOOPT;
+	if (optlen < sizeof(int))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	lock_sock(sk);
+	sk->sk_reuseport = !!val;
+	release_sock(sk);
+	return 0;
+}
+
+static int xtcp_own_getsockopt(struct sock *sk, int optname,
+			       char __user *optval, int __user *optlen)
+{
+	int val, len;
+
+	if (optname != XTCP_REUSEPORT)
+		return -ENOPROTOOPT;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	len = min_t(unsigned int, len, sizeof(int));
+	val = sk->sk_reuseport;
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
+}
+
 static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 			   sockptr_t optval, unsigned int optlen)
 {
@@ -708,6 +760,8 @@ static int xtcp_setsockopt(struct socket *sock, int level, int optname,
 	}
 	if (level == SOL_TCP)
 		return xtcp_tcp_setsockopt(sk, optname, optval, optlen);
+	if (level == SOL_XTCP)
+		return xtcp_own_setsockopt(sk, optname, optval, optlen);
 	return -ENOPROTOOPT;
 }
 
@@ -720,6 +774,8 @@ static int xtcp_getsockopt(struct socket *sock, int level, int optname,
 		return ip_getsockopt(sk, level, optname, optval, optlen);
 	if (level == SOL_TCP)
 		return xtcp_tcp_getsockopt(sk, optname, optval, optlen);
+	if (level == SOL_XTCP)
+		return xtcp_own_getsockopt(sk, optname, optval, optlen);
 	return -ENOPROTOOPT;
 }
 
@@ -730,11 +786,11 @@ static const struct proto_ops xtcp_stream_ops = {
 	.bind		= xtcp_bind,
 	.connect	= xtcp_stream_connect,
 	.socketpair	= sock_no_socketpair,
-	.accept		= sock_no_accept,
+	.accept		= xtcp_accept,
 	.getname	= xtcp_getname,
 	.poll		= xtcp_poll,
 	.ioctl		= xtcp_ioctl,
-	.listen		= sock_no_listen,
+	.listen		= xtcp_listen,
 	.shutdown	= xtcp_shutdown,
 	.setsockopt	= xtcp_setsockopt,
 	.getsockopt	= xtcp_getsockopt,
@@ -766,6 +822,7 @@ static void xtcp_init_sock(struct sock *sk)
 	sk->sk_backlog_rcv = xtcp_do_rcv;
 	sk->sk_write_space = xtcp_write_space;
 	skb_queue_head_init(&xtcp_sk(sk)->ooo_queue);
+	xtcp_listen_init_sock(sk);
 	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
 	sk_sockets_allocated_inc(sk);
 	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */

@@ -399,6 +399,11 @@ int xtcp_shutdown(struct socket *sock, int how)
 		if (how & SEND_SHUTDOWN)
 			xtcp_close_send(sk);
 		break;
+	case TCP_LISTEN:
+		/* As inet_shutdown(): only SHUT_RD stops a listener. */
+		if (!(how & RCV_SHUTDOWN))
+			break;
+		fallthrough;
 	case TCP_SYN_SENT:
 		err = xtcp_disconnect(sk);
 		sock->state = err ? SS_DISCONNECTING : SS_UNCONNECTED;

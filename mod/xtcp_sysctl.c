@@ -92,6 +92,9 @@ XTCP_KNOB_SIZE(sysctl_tcp_min_snd_mss, 4);
 XTCP_KNOB_SIZE(tcp_death_row.sysctl_max_tw_buckets, 4);
 XTCP_KNOB_SIZE(sysctl_tcp_rmem, 12);
 XTCP_KNOB_SIZE(sysctl_tcp_wmem, 12);
+XTCP_KNOB_SIZE(sysctl_tcp_syncookies, 1);
+XTCP_KNOB_SIZE(sysctl_max_syn_backlog, 4);
+XTCP_KNOB_SIZE(sysctl_tcp_abort_on_overflow, 1);
 
 static const struct xtcp_knob_desc xtcp_knobs[XTCP_KNOB_MAX] = {
 	XTCP_KNOB(XTCP_KNOB_TIMESTAMPS, "timestamps", sysctl_tcp_timestamps, 1,
@@ -135,6 +138,12 @@ static const struct xtcp_knob_desc xtcp_knobs[XTCP_KNOB_MAX] = {
 		  3, XTCP_UNIT_PLAIN, 1, INT_MAX),
 	XTCP_KNOB(XTCP_KNOB_WMEM, "wmem", sysctl_tcp_wmem, 4,
 		  3, XTCP_UNIT_PLAIN, 1, INT_MAX),
+	XTCP_KNOB(XTCP_KNOB_SYNCOOKIES, "syncookies", sysctl_tcp_syncookies, 1,
+		  1, XTCP_UNIT_PLAIN, 0, 2),
+	XTCP_KNOB(XTCP_KNOB_MAX_SYN_BACKLOG, "max_syn_backlog",
+		  sysctl_max_syn_backlog, 4, 1, XTCP_UNIT_PLAIN, 0, INT_MAX),
+	XTCP_KNOB(XTCP_KNOB_ABORT_ON_OVERFLOW, "abort_on_overflow",
+		  sysctl_tcp_abort_on_overflow, 1, 1, XTCP_UNIT_PLAIN, 0, 1),
 };
 
 /**

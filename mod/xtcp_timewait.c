@@ -127,14 +127,18 @@ static bool xtcp_tw_paws_reject(const struct xtcp_tw *tw,
  * rcv_nxt carrying nothing (a bare ACK) or a RST is absorbed without a
  * reply: the RST ends the entry (TIME_WAIT assassination, unless
  * net.xtcp.rfc1337), the ACK restarts the timer. A new SYN (a higher
- * sequence, or a newer timestamp: RFC 6191) is acknowledged, there being
- * no listener to take it. Anything else, a retransmitted FIN in
+ * sequence, or a newer timestamp: RFC 6191) may open a new connection:
+ * the caller hands it to a listener if there is one (the entry then
+ * goes), else acknowledges it as Linux does. Anything else, a retransmitted FIN in
  * particular, is acknowledged again, at most once per
  * net.xtcp.invalid_ratelimit for pure ACKs and SYNs, so two hosts cannot
  * ping-pong ACKs; a segment with an ACK (or rejected by PAWS) restarts
  * the timer.
+ *
+ * Return: for a new SYN, the ISN its connection is to use (snd_nxt plus
+ * a window and some, as tcp_timewait_state_process(), never 0); else 0.
  */
-void xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
+u32 xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
 	u32 seq = ntohl(th->seq);
@@ -150,7 +154,7 @@ void xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 		if (th->rst) {
 			if (!xtcp_knob(net, XTCP_KNOB_RFC1337)) {
 				xtcp_tw_kill(tw);
-				return;
+				return 0;
 			}
 		} else {
 			xtcp_tw_reschedule(net, tw);
@@ -159,24 +163,23 @@ void xtcp_tw_rcv(struct net *net, struct xtcp_tw *tw, struct sk_buff *skb)
 			tw->ts_recent = o.tsval;
 			tw->ts_recent_stamp = xtcp_clock_ms() ? : 1;
 		}
-		return;
+		return 0;
 	}
 
 	if (th->syn && !th->rst && !th->ack && !paws_reject &&
 	    (after(seq, tw->rcv_nxt) ||
-	     (o.saw_tstamp && (s32)(tw->ts_recent - o.tsval) < 0))) {
-		xtcp_tw_send_ack(net, tw, skb);
-		return;
-	}
+	     (o.saw_tstamp && (s32)(tw->ts_recent - o.tsval) < 0)))
+		return (tw->snd_nxt + 65535 + 2) ? : 1;
 
 	if (paws_reject)
 		XTCP_INC_STATS(net, XTCP_MIB_PAWSESTAB);
 	if (th->rst)
-		return;
+		return 0;
 	if (paws_reject || th->ack)
 		xtcp_tw_reschedule(net, tw);
 	if (!xtcp_oow_rate_limited(net, seq == end_seq || th->syn,
 				   &tw->last_oow_ack_time,
 				   XTCP_MIB_ACKSKIPPEDTIMEWAIT))
 		xtcp_tw_send_ack(net, tw, skb);
+	return 0;
 }

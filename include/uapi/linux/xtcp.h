@@ -18,4 +18,16 @@
 #define AF_XTCP		13
 #define PF_XTCP		AF_XTCP
 
+/*
+ * xtcp's own socket options. The socket core of Linux 6.1 refuses
+ * SO_REUSEPORT (EOPNOTSUPP) for any family but AF_INET and AF_INET6;
+ * XTCP_REUSEPORT (an int, 0 or 1) sets the same flag, with the same
+ * meaning: sockets of one user that set it before bind() may bind and
+ * listen on one address and port, and new connections are spread over
+ * them by a hash of the 4-tuple. getsockopt(SOL_SOCKET, SO_REUSEPORT)
+ * reads it back.
+ */
+#define SOL_XTCP	0x7874
+#define XTCP_REUSEPORT	1
+
 #endif /* _UAPI_LINUX_XTCP_H */
