@@ -162,6 +162,27 @@ FIXTURE_VARIANT_ADD(sysctl, min_snd_mss) {
 	.bad = { "47", "65536", "0", "abc" },
 };
 
+FIXTURE_VARIANT_ADD(sysctl, syncookies) {
+	.name = "syncookies",
+	.def = "1",
+	.good = { "0", "2", "1" },
+	.bad = { "3", "-1", "abc" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, max_syn_backlog) {
+	.name = "max_syn_backlog",
+	.def = "128",		/* Linux's, with the VM's established table */
+	.good = { "0", "4096", "128" },
+	.bad = { "-1", "abc", "2147483648" },
+};
+
+FIXTURE_VARIANT_ADD(sysctl, abort_on_overflow) {
+	.name = "abort_on_overflow",
+	.def = "0",
+	.good = { "1", "0" },
+	.bad = { "2", "-1", "abc" },
+};
+
 FIXTURE_VARIANT_ADD(sysctl, rmem) {
 	.name = "rmem",
 	.def = "4096 131072 6291456",
