@@ -2152,7 +2152,7 @@ TEST_F(scripted, retransmitted_syn)
 	ASSERT_EQ(0, bind_err(lfd, "0.0.0.0", XPORT));
 	ASSERT_EQ(0, listen(lfd, 8)) TH_LOG("listen: %s", strerror(errno));
 	passive0 = xtcp_stat("PassiveOpens");
-	rtx0 = xtcp_stat("TCPSynRetrans");
+	rtx0 = xtcp_stat("SynAckRetrans");
 
 	peer_syn(&syn, PEER_ISN, 1000);
 	ASSERT_EQ(0, peer_send(&self->p, &syn, NULL));
@@ -2175,7 +2175,7 @@ TEST_F(scripted, retransmitted_syn)
 	EXPECT_EQ(SEG_SYN | SEG_ACK, sa2.flags);
 	EXPECT_EQ(sa1.seq, sa2.seq) TH_LOG("ISN %u, then %u", sa1.seq, sa2.seq);
 	EXPECT_EQ(PEER_ISN + 1, sa2.ack);
-	TH_LOG("TCPSynRetrans +%lld", xtcp_stat("TCPSynRetrans") - rtx0);
+	EXPECT_EQ(rtx0 + 1, xtcp_stat("SynAckRetrans"));
 
 	/* The peer's RST ends the request; nothing is queued. */
 	memset(&s, 0, offsetof(struct pseg, data));
@@ -2228,6 +2228,223 @@ TEST_F(scripted, retransmitted_syn)
 	memset(buf, 0, sizeof(buf));
 	EXPECT_EQ((ssize_t)sizeof(msg) - 1, recv_exact(afd, buf, sizeof(msg) - 1));
 	EXPECT_STREQ(msg, buf);
+}
+
+/* A segment of the peer's from @sport: flags, sequence, acknowledgment. */
+static void peer_seg(struct pseg *s, unsigned int sport, unsigned int flags,
+		     uint32_t seq, uint32_t ack)
+{
+	memset(s, 0, offsetof(struct pseg, data));
+	s->sport = sport;
+	s->dport = XPORT;
+	s->seq = seq;
+	s->ack = ack;
+	s->flags = flags;
+	s->win = 65535;
+}
+
+/* The next segment from the listener's port to @sport, within @ms. */
+static int peer_next_from(struct peer *p, struct pseg *s, unsigned int sport,
+			  int ms)
+{
+	long long end = now_ms() + ms;
+	int ret;
+
+	do {
+		long long left = end - now_ms();
+
+		ret = peer_recv(p, s, left > 0 ? left : 0);
+		if (ret <= 0)
+			return ret;
+	} while (s->sport != XPORT || s->dport != sport);
+	return 1;
+}
+
+/*
+ * net.xtcp.synack_retries 2: a SYN never acknowledged gets its SYN-ACK
+ * three times, all with one ISN, the gaps growing (1 s, then 2 s, as
+ * Linux's backoff), and the request is gone once the last timeout ends.
+ */
+TEST_F_TIMEOUT(scripted, synack_retries, 60)
+{
+	static struct pseg syn, sa[4];
+	const char *local = PEER_XTCP_ADDR ":5000";
+	const char *remote = PEER_ADDR ":40000";
+	long long t[4], rtx0;
+	char state[32];
+	int lfd, n, ns = self->p.ns_a;
+
+	ASSERT_EQ(0, write_file("/proc/sys/net/xtcp/synack_retries", "2"));
+	lfd = socket(xtcp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_err(lfd, "0.0.0.0", XPORT));
+	ASSERT_EQ(0, listen(lfd, 8));
+	rtx0 = xtcp_stat("SynAckRetrans");
+
+	peer_syn(&syn, PEER_ISN, 1000);
+	ASSERT_EQ(0, peer_send(&self->p, &syn, NULL));
+	for (n = 0; n < 4; n++) {
+		if (peer_next(&self->p, &sa[n], 6000) != 1)
+			break;
+		t[n] = now_ms();
+		EXPECT_EQ(SEG_SYN | SEG_ACK, sa[n].flags);
+		EXPECT_EQ(sa[0].seq, sa[n].seq);
+	}
+	ASSERT_EQ(3, n) TH_LOG("%d SYN-ACKs for synack_retries 2", n);
+	TH_LOG("SYN-ACK gaps %lld ms, %lld ms", t[1] - t[0], t[2] - t[1]);
+	EXPECT_LT(t[1] - t[0] + 300, t[2] - t[1]);
+	EXPECT_EQ(rtx0 + 2, xtcp_stat("SynAckRetrans"));
+	EXPECT_TRUE(wait_state(ns, local, remote, "", 3000, state,
+			       sizeof(state)))
+		TH_LOG("the request is still listed as '%s'", state);
+}
+
+/*
+ * The handshake's ACK meets a full accept queue: ignored and the request
+ * kept (ListenOverflows) with net.xtcp.abort_on_overflow 0, as Linux; a
+ * RST with abort_on_overflow 1, and the request ends. With backlog 2 the
+ * request queue holds 2 and the accept queue 3 (Linux's limits): two
+ * handshakes, then two SYNs and their ACKs, the last one too many.
+ */
+TEST_F(scripted, abort_on_overflow)
+{
+	static struct pseg syn, sa[4], s;
+	const char *local = PEER_XTCP_ADDR ":5000";
+	const char *remote4 = PEER_ADDR ":40003";
+	long long over0;
+	char state[32];
+	int lfd, i, ns = self->p.ns_a;
+
+	lfd = socket(xtcp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_err(lfd, "0.0.0.0", XPORT));
+	ASSERT_EQ(0, listen(lfd, 2));
+
+	/* SYN 1, SYN 2, ACK 1, ACK 2, SYN 3, SYN 4, ACK 3. */
+	for (i = 0; i < 4; i++) {
+		peer_seg(&syn, PEER_SPORT + i, SEG_SYN, PEER_ISN + i, 0);
+		syn.optlen = opt_mss(syn.opt, 1460);
+		ASSERT_EQ(0, peer_send(&self->p, &syn, NULL));
+		ASSERT_EQ(1, peer_next_from(&self->p, &sa[i], PEER_SPORT + i,
+					    3000))
+			TH_LOG("no SYN-ACK for SYN %d", i + 1);
+		if (i != 1 && i != 3)
+			continue;
+		peer_seg(&s, PEER_SPORT + i - 1, SEG_ACK, PEER_ISN + i,
+			 sa[i - 1].seq + 1);
+		ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+		if (i == 3)
+			break;
+		peer_seg(&s, PEER_SPORT + i, SEG_ACK, PEER_ISN + i + 1,
+			 sa[i].seq + 1);
+		ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+		usleep(200 * 1000);
+	}
+	usleep(300 * 1000);
+
+	/* The fourth ACK: the queue holds 3. No reply, the request stays. */
+	over0 = xtcp_stat("ListenOverflows");
+	peer_drain(&self->p);
+	peer_seg(&s, PEER_SPORT + 3, SEG_ACK, PEER_ISN + 4, sa[3].seq + 1);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	EXPECT_EQ(0, peer_next_from(&self->p, &sa[0], PEER_SPORT + 3, 500))
+		TH_LOG("a reply (flags %#x) to an ACK that met a full queue",
+		       sa[0].flags);
+	EXPECT_EQ(over0 + 1, xtcp_stat("ListenOverflows"));
+	EXPECT_TRUE(wait_state(ns, local, remote4, "SYN_RECV", 1000, state,
+			       sizeof(state)))
+		TH_LOG("the request is listed as '%s'", state);
+
+	/* abort_on_overflow 1: the same ACK draws a RST, the request ends. */
+	ASSERT_EQ(0, write_file("/proc/sys/net/xtcp/abort_on_overflow", "1"));
+	peer_drain(&self->p);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	do {
+		ASSERT_EQ(1, peer_next_from(&self->p, &sa[0], PEER_SPORT + 3,
+					    3000))
+			TH_LOG("no RST with abort_on_overflow 1");
+	} while (sa[0].flags & SEG_SYN);
+	EXPECT_EQ(SEG_RST, sa[0].flags & SEG_RST);
+	EXPECT_TRUE(wait_state(ns, local, remote4, "", 2000, state,
+			       sizeof(state)))
+		TH_LOG("the request is still listed as '%s'", state);
+}
+
+/*
+ * A TIME_WAIT entry on the listener's port (the server closed first).
+ * An old SYN (sequence below the entry's rcv_nxt, no timestamps) is
+ * answered with the entry's ACK; a new one (RFC 6191: a higher
+ * sequence) goes to the listener, whose SYN-ACK's ISN lies beyond the
+ * old connection's sequence space, and the handshake completes.
+ */
+TEST_F(scripted, syn_on_time_wait)
+{
+	static struct pseg syn, sa, s;
+	const char *local = PEER_XTCP_ADDR ":5000";
+	const char *remote = PEER_ADDR ":40000";
+	uint32_t snd_nxt, rcv_nxt;
+	long long passive0;
+	char state[32];
+	int lfd, afd, ns = self->p.ns_a;
+
+	lfd = socket(xtcp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_err(lfd, "0.0.0.0", XPORT));
+	ASSERT_EQ(0, listen(lfd, 8));
+
+	peer_seg(&syn, PEER_SPORT, SEG_SYN, PEER_ISN, 0);
+	syn.optlen = opt_mss(syn.opt, 1460);
+	ASSERT_EQ(0, peer_send(&self->p, &syn, NULL));
+	ASSERT_EQ(1, peer_next(&self->p, &sa, 3000));
+	peer_seg(&s, PEER_SPORT, SEG_ACK, PEER_ISN + 1, sa.seq + 1);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	afd = accept_within(lfd, 5000, NULL);
+	ASSERT_LE(0, afd);
+
+	/* The server closes first: its FIN, our ACK and FIN. */
+	close(afd);
+	do {
+		ASSERT_EQ(1, peer_next(&self->p, &s, 3000)) TH_LOG("no FIN");
+	} while (!(s.flags & SEG_FIN));
+	snd_nxt = s.seq + 1;
+	rcv_nxt = PEER_ISN + 1 + 1;
+	peer_seg(&s, PEER_SPORT, SEG_ACK | SEG_FIN, PEER_ISN + 1, snd_nxt);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	ASSERT_TRUE(wait_state(ns, local, remote, "TIME_WAIT", 3000, state,
+			       sizeof(state)))
+		TH_LOG("the server's side is listed as '%s'", state);
+	usleep(300 * 1000);
+	peer_drain(&self->p);
+
+	/* An old SYN: the entry's ACK. */
+	peer_seg(&syn, PEER_SPORT, SEG_SYN, PEER_ISN - 1000, 0);
+	syn.optlen = opt_mss(syn.opt, 1460);
+	ASSERT_EQ(0, peer_send(&self->p, &syn, NULL));
+	ASSERT_EQ(1, peer_next(&self->p, &sa, 3000)) TH_LOG("no reply");
+	EXPECT_EQ(SEG_ACK, sa.flags);
+	EXPECT_EQ(snd_nxt, sa.seq);
+	EXPECT_EQ(rcv_nxt, sa.ack);
+	EXPECT_TRUE(wait_state(ns, local, remote, "TIME_WAIT", 500, state,
+			       sizeof(state)));
+
+	/* A new SYN: the listener's SYN-ACK, the entry gone. */
+	passive0 = xtcp_stat("PassiveOpens");
+	peer_seg(&syn, PEER_SPORT, SEG_SYN, PEER_ISN + 100000, 0);
+	syn.optlen = opt_mss(syn.opt, 1460);
+	ASSERT_EQ(0, peer_send(&self->p, &syn, NULL));
+	ASSERT_EQ(1, peer_next(&self->p, &sa, 3000)) TH_LOG("no reply");
+	EXPECT_EQ(SEG_SYN | SEG_ACK, sa.flags);
+	EXPECT_EQ(PEER_ISN + 100000 + 1, sa.ack);
+	EXPECT_EQ(snd_nxt + 65535 + 2, sa.seq)
+		TH_LOG("ISN %u after snd_nxt %u", sa.seq, snd_nxt);
+	peer_seg(&s, PEER_SPORT, SEG_ACK, PEER_ISN + 100000 + 1, sa.seq + 1);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	afd = accept_within(lfd, 5000, NULL);
+	ASSERT_LE(0, afd) TH_LOG("the new SYN made no connection");
+	EXPECT_EQ(passive0 + 1, xtcp_stat("PassiveOpens"));
+	EXPECT_TRUE(wait_state(ns, local, remote, "ESTABLISHED", 2000, state,
+			       sizeof(state)))
+		TH_LOG("listed as '%s'", state);
 }
 
 TEST_HARNESS_MAIN
