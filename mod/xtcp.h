@@ -90,6 +90,8 @@
  * @XTCP_MIB_SYNACKRETRANS: SYN-ACKs sent again
  * @XTCP_MIB_ACKSKIPPEDSYNRECV: replies of a request not sent (rate limit)
  * @XTCP_MIB_EMBRYONICRSTS: requests ended by a RST or a SYN
+ * @XTCP_MIB_ECNCE: CE marks received that started our ECE
+ * @XTCP_MIB_ECNECE: window reductions for the peer's ECE
  * @XTCP_MIB_MAX: number of counters
  */
 enum xtcp_mib_field {
@@ -149,6 +151,8 @@ enum xtcp_mib_field {
 	XTCP_MIB_SYNACKRETRANS,
 	XTCP_MIB_ACKSKIPPEDSYNRECV,
 	XTCP_MIB_EMBRYONICRSTS,
+	XTCP_MIB_ECNCE,
+	XTCP_MIB_ECNECE,
 	XTCP_MIB_MAX
 };
 
@@ -188,6 +192,7 @@ enum xtcp_knob {
 	XTCP_KNOB_SYNCOOKIES,
 	XTCP_KNOB_MAX_SYN_BACKLOG,
 	XTCP_KNOB_ABORT_ON_OVERFLOW,
+	XTCP_KNOB_ECN,
 	XTCP_KNOB_MAX
 };
 
@@ -382,6 +387,7 @@ struct xtcp_tw {
  * @sack_ok: SACK agreed
  * @tstamp_ok: timestamps agreed
  * @acked: the handshake's ACK came while the accept queue was full
+ * @ecn_ok: ECN agreed (the SYN asked with ECE and CWR, RFC 3168)
  * @num_retrans: SYN-ACKs sent again
  * @num_timeout: times the timer fired (the request is "young" until it
  *	first does)
@@ -410,7 +416,8 @@ struct xtcp_request {
 	u8			wscale_ok:1,
 				sack_ok:1,
 				tstamp_ok:1,
-				acked:1;
+				acked:1,
+				ecn_ok:1;
 	u8			num_retrans;
 	u8			num_timeout;
 	struct timer_list	timer;
@@ -488,6 +495,14 @@ struct xtcp_request {
  * @quickacks: ACKs still to send at once (start of a connection)
  * @nodelay: TCP_NODELAY
  * @cork: TCP_CORK
+ * @recvmsg_inq: TCP_INQ: recvmsg() adds a TCP_CM_INQ control message
+ * @ecn_syn: our SYN asked for ECN (ECE and CWR)
+ * @ecn_ok: ECN agreed: new data goes out ECT(0) (RFC 3168)
+ * @ecn_demand_cwr: a CE mark arrived: our segments carry ECE until the
+ *	peer's CWR
+ * @ecn_queue_cwr: our next new data segment carries CWR
+ * @in_cwr: the window was reduced for an ECE; no more until @cwr_high
+ * @cwr_high: snd_nxt when the window was reduced
  * @fin_queued: a FIN is in the write queue (shutdown or close)
  * @orphan_counted: counted in xtcp_orphan_count (closed by its process)
  * @probes: zero-window (or keepalive) probes sent since the last
@@ -560,6 +575,7 @@ struct xtcp_sock {
 
 	struct sk_buff			*send_head;
 	u32				write_seq;
+	u32				pushed_seq;
 	u32				snd_max;
 	u32				snd_sml;
 	u32				snd_wl1;
@@ -584,7 +600,14 @@ struct xtcp_sock {
 	u8				nodelay:1,
 					cork:1,
 					fin_queued:1,
-					orphan_counted:1;
+					orphan_counted:1,
+					recvmsg_inq:1;
+	u8				ecn_syn:1,
+					ecn_ok:1,
+					ecn_demand_cwr:1,
+					ecn_queue_cwr:1,
+					in_cwr:1;
+	u32				cwr_high;
 	u8				probes;
 	u8				backoff;
 	u32				highest_sack;
@@ -611,6 +634,7 @@ struct xtcp_sock {
  * @fin: carries the FIN
  * @retrans: has been retransmitted (no RTT sample from it)
  * @sacked: the peer has it (SACK); not sent again
+ * @psh: sent with PSH: the last segment of a write (tcp_mark_push())
  */
 struct xtcp_skb_cb {
 	u32	seq;
@@ -618,7 +642,8 @@ struct xtcp_skb_cb {
 	unsigned long when;
 	u8	fin:1,
 		retrans:1,
-		sacked:1;
+		sacked:1,
+		psh:1;
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))

@@ -6,6 +6,7 @@
  * the payload and FIN. Segments arrive through xtcp_ipv4.c's hook.
  */
 #include <linux/tcp.h>
+#include <net/inet_ecn.h>
 #include <net/tcp.h>
 
 #include "xtcp.h"
@@ -147,6 +148,8 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 			return;
 
 		xtcp_apply_syn_options(sk, th, &o);
+		/* ECN if we asked and the SYN-ACK says ECE alone (RFC 3168). */
+		xs->ecn_ok = xs->ecn_syn && th->ece && !th->cwr;
 		/* The handshake's RTT, as tcp_ack() takes it from the SYN. */
 		if (xs->tstamp_ok && o.tsecr)
 			xtcp_rtt_sample(xs, (long)(now - (o.tsecr - xs->ts_offset)) *
@@ -166,8 +169,9 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 	if (th->rst || !th->syn)
 		return;
 
-	/* A SYN without ACK: simultaneous open. */
+	/* A SYN without ACK: simultaneous open (without ECN). */
 	xtcp_apply_syn_options(sk, th, &o);
+	xs->ecn_syn = 0;
 	xtcp_set_state(sk, TCP_SYN_RECV);
 	xs->retransmits = 0;
 	xtcp_retransmit_syn(sk);
@@ -250,6 +254,7 @@ static void xtcp_dupack(struct sock *sk)
 	xs->snd_cwnd = xs->snd_ssthresh + 3;
 	xs->high_seq = xs->snd_max;
 	xs->in_recovery = true;
+	xs->in_cwr = 0;		/* recovery's reduction takes over */
 	xs->rexmit_high = xs->snd_una;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
 	if (!xs->sack_ok || !xtcp_retransmit_hole(sk))
@@ -287,6 +292,22 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 					   o->tsecr) * USEC_PER_MSEC);
 	else if (sample && sent)
 		xtcp_rtt_sample(xs, jiffies_to_usecs(jiffies - sent));
+}
+
+/*
+ * An ECE: the network marked one of our segments (RFC 3168 section
+ * 6.1.2). Halve the window once per round trip, as a loss would, and
+ * say so with CWR on the next new data segment. Linux brings cwnd down
+ * to the new ssthresh gradually (PRR); xtcp at once.
+ */
+static void xtcp_enter_cwr(struct xtcp_sock *xs)
+{
+	xs->snd_ssthresh = max_t(u32, xs->snd_cwnd >> 1, 2);
+	xs->snd_cwnd = xs->snd_ssthresh;
+	xs->cwnd_cnt = 0;
+	xs->in_cwr = 1;
+	xs->cwr_high = xs->snd_nxt;
+	xs->ecn_queue_cwr = 1;
 }
 
 /* Reno's growth: slow start below ssthresh, then one MSS per window. */
@@ -471,6 +492,10 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	if (xs->sack_ok && o->num_sacks)
 		sacked = xtcp_sacktag(sk, o);
+	if (th->ece && xs->ecn_ok && !xs->in_recovery && !xs->in_cwr) {
+		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ECNECE);
+		xtcp_enter_cwr(xs);
+	}
 
 	if (xtcp_may_update_window(xs, ack, seq, win)) {
 		xs->snd_wl1 = seq;
@@ -506,6 +531,8 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	if (xs->srtt_us)
 		xtcp_set_rto(xs);		/* new data acked: no backoff */
 
+	if (xs->in_cwr && !before(ack, xs->cwr_high))
+		xs->in_cwr = 0;
 	if (xs->in_recovery) {
 		if (!before(ack, xs->high_seq)) {
 			xs->in_recovery = false;
@@ -523,7 +550,8 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 		}
 	} else {
 		xs->dupacks = 0;
-		xtcp_cong_avoid(xs, acked);
+		if (!xs->in_cwr)
+			xtcp_cong_avoid(xs, acked);
 	}
 
 	if (xs->snd_una == xs->snd_max && !xs->send_head)
@@ -690,6 +718,31 @@ reset:
 }
 
 /*
+ * ECN on a data segment, as tcp_ecn_accept_cwr() then tcp_ecn_check_ce():
+ * the peer's CWR ends our ECE; a CE mark starts it (RFC 3168 section
+ * 6.1.3). Return: true if the segment is to be acknowledged at once (a
+ * new CE mark, or the peer's CWR: its window may be tiny).
+ */
+static bool xtcp_ecn_rcv(struct xtcp_sock *xs, const struct sk_buff *skb,
+			 const struct tcphdr *th)
+{
+	bool now = false;
+
+	if (th->cwr) {
+		xs->ecn_demand_cwr = 0;
+		now = true;
+	}
+	if (INET_ECN_is_ce(ip_hdr(skb)->tos)) {
+		if (!xs->ecn_demand_cwr) {
+			XTCP_INC_STATS(sock_net(&xs->inet.sk), XTCP_MIB_ECNCE);
+			xs->ecn_demand_cwr = 1;
+			now = true;
+		}
+	}
+	return now;
+}
+
+/*
  * The synchronised states, RFC 9293 section 3.10.7.4, in Linux's order:
  * xtcp_validate_incoming(), the ACK, then payload and FIN. Returns true
  * if the skb was queued.
@@ -741,6 +794,8 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 	case TCP_ESTABLISHED: {
 		bool fin = false, ack_now = false;
 
+		if (xs->ecn_ok && len)
+			ack_now |= xtcp_ecn_rcv(xs, skb, th);
 		queued = xtcp_data_queue(sk, skb, th, &fin, &ack_now);
 		if (fin)
 			gone = xtcp_fin(sk);	/* acknowledges it */

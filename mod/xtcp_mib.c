@@ -70,6 +70,8 @@ static const struct snmp_mib xtcp_mib_list[] = {
 	SNMP_MIB_ITEM("SynAckRetrans", XTCP_MIB_SYNACKRETRANS),
 	SNMP_MIB_ITEM("TCPACKSkippedSynRecv", XTCP_MIB_ACKSKIPPEDSYNRECV),
 	SNMP_MIB_ITEM("EmbryonicRsts", XTCP_MIB_EMBRYONICRSTS),
+	SNMP_MIB_ITEM("EcnCeReceived", XTCP_MIB_ECNCE),
+	SNMP_MIB_ITEM("EcnEceReductions", XTCP_MIB_ECNECE),
 	SNMP_MIB_SENTINEL
 };
 

@@ -256,6 +256,8 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb,
 	req->sack_ok = o.sack_ok;
 	req->wscale_ok = o.wscale_ok;
 	req->snd_wscale = o.wscale_ok ? o.wscale : 0;
+	/* tcp_ecn_create_request(): ECE and CWR ask for ECN. */
+	req->ecn_ok = th->ece && th->cwr && xtcp_knob(net, XTCP_KNOB_ECN);
 	if (req->tstamp_ok) {
 		req->ts_recent = o.tsval;
 		req->ts_off = xtcp_ts_offset(net, iph->daddr, iph->saddr,
@@ -268,6 +270,9 @@ static void xtcp_conn_request(struct sock *lsk, struct sk_buff *skb,
 	now = xtcp_clock_ms();
 
 	if (want_cookie) {
+		/* Without timestamps, a cookie cannot bring ECN back. */
+		if (!req->tstamp_ok)
+			req->ecn_ok = 0;
 		req->snt_isn = xtcp_cookie_init_seq(req);
 		WRITE_ONCE(lxs->synq_overflow, jiffies);
 		__XTCP_INC_STATS(net, XTCP_MIB_SYNCOOKIESSENT);
@@ -374,6 +379,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->user_mss = lxs->user_mss;
 	xs->nodelay = lxs->nodelay;
 	xs->cork = lxs->cork;
+	xs->recvmsg_inq = lxs->recvmsg_inq;
 	xs->keepalive_time = lxs->keepalive_time;
 	xs->keepalive_intvl = lxs->keepalive_intvl;
 	xs->keepalive_probes = lxs->keepalive_probes;
@@ -404,6 +410,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->snd_nxt = xs->snd_una;
 	xs->snd_max = xs->snd_una;
 	xs->write_seq = xs->snd_una;
+	xs->pushed_seq = xs->snd_una;
 	xs->snd_sml = xs->snd_una;
 	xs->high_seq = xs->snd_una;
 	xs->irs = req->rcv_isn;
@@ -417,6 +424,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->tstamp_ok = req->tstamp_ok;
 	xs->sack_ok = req->sack_ok;
 	xs->wscale_ok = req->wscale_ok;
+	xs->ecn_ok = req->ecn_ok;
 	xs->snd_wscale = req->snd_wscale;
 	xs->rcv_wscale = req->rcv_wscale;
 	xs->snd_wnd = (u32)ntohs(th->window) << xs->snd_wscale;

@@ -255,6 +255,8 @@ static void xtcp_tcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
  * @rt: its route; the reference passes to @skb
  * @saddr: source address
  * @daddr: destination address
+ * @ecn: the ECN codepoint (INET_ECN_ECT_0 for new data of an ECN
+ *	connection, else INET_ECN_NOT_ECT)
  *
  * The header is ours (no IP options; DF as IP_MTU_DISCOVER says; TTL
  * from IP_TTL or the route; the ID from the socket's counter, as Linux
@@ -272,7 +274,7 @@ static void xtcp_tcp_csum(struct sk_buff *skb, __be32 saddr, __be32 daddr)
  */
 static int xtcp_ip_output(struct net *net, struct sock *sk,
 			  struct sk_buff *skb, struct rtable *rt,
-			  __be32 saddr, __be32 daddr)
+			  __be32 saddr, __be32 daddr, u8 ecn)
 {
 	struct inet_sock *inet = sk ? inet_sk(sk) : NULL;
 	struct iphdr *iph;
@@ -281,7 +283,7 @@ static int xtcp_ip_output(struct net *net, struct sock *sk,
 	skb_reset_network_header(skb);
 	iph->version = 4;
 	iph->ihl = 5;
-	iph->tos = inet ? inet->tos : 0;
+	iph->tos = (inet ? inet->tos & ~INET_ECN_MASK : 0) | ecn;
 	iph->frag_off = (!sk || ip_dont_fragment(sk, &rt->dst)) ?
 			htons(IP_DF) : 0;
 	iph->ttl = inet && inet->uc_ttl >= 0 ? inet->uc_ttl :
@@ -348,6 +350,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	bool syn = flags & TCPHDR_SYN;
 	__be32 opts[MAX_TCP_OPTION_SPACE / 4];
 	unsigned int optlen, len;
+	u8 ecn = INET_ECN_NOT_ECT;
 	struct tcphdr *th;
 	struct rtable *rt;
 
@@ -364,6 +367,26 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	 */
 	optlen = xtcp_write_options(xs, opts, syn,
 				    skb->len + 4 + 8 * 3 <= xs->mss_cache);
+	/*
+	 * ECN (RFC 3168), as tcp_ecn_send(): a SYN may ask for it; once
+	 * agreed, new data goes out ECT(0) (never a retransmission or a
+	 * bare ACK), the first one after a window reduction with CWR, and
+	 * while a CE mark waits for the peer's CWR every segment says ECE.
+	 */
+	if (syn && !(flags & TCPHDR_ACK) && xs->ecn_syn) {
+		flags |= TCPHDR_ECE | TCPHDR_CWR;
+	} else if (!syn && xs->ecn_ok) {
+		if (skb->len && !before(seq, xs->snd_max)) {
+			ecn = INET_ECN_ECT_0;
+			if (xs->ecn_queue_cwr) {
+				xs->ecn_queue_cwr = 0;
+				flags |= TCPHDR_CWR;
+			}
+		}
+		if (xs->ecn_demand_cwr)
+			flags |= TCPHDR_ECE;
+	}
+
 	th = skb_push(skb, sizeof(*th) + optlen);
 	skb_reset_transport_header(skb);
 	memset(th, 0, sizeof(*th));
@@ -397,7 +420,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	if (flags & TCPHDR_RST)
 		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
 	return xtcp_ip_output(net, sk, skb, rt, inet->inet_saddr,
-			      inet->inet_daddr);
+			      inet->inet_daddr, ecn);
 }
 
 /**
@@ -441,7 +464,7 @@ static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 		return -ENOBUFS;
 	if (cb->fin)
 		flags |= TCPHDR_FIN;
-	if (skb->len && (cb->fin || skb_queue_is_last(&sk->sk_write_queue, skb)))
+	if (cb->psh)
 		flags |= TCPHDR_PSH;
 	cb->when = jiffies;
 	return xtcp_transmit_skb(sk, out, flags, cb->seq);
@@ -647,6 +670,7 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	ncb->seq = cb->seq + len;
 	cb->end_seq = ncb->seq;
 	cb->fin = 0;
+	cb->psh = 0;		/* the second part ends the write */
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
 	xtcp_wmem_queued(sk, buff);
 	return 0;
@@ -823,6 +847,11 @@ int xtcp_send_syn(struct sock *sk)
 	xs->tstamp_ok = !!xtcp_knob(sock_net(sk), XTCP_KNOB_TIMESTAMPS);
 	xs->sack_ok = !!xtcp_knob(sock_net(sk), XTCP_KNOB_SACK);
 	xs->wscale_ok = !!xtcp_knob(sock_net(sk), XTCP_KNOB_WINDOW_SCALING);
+	xs->ecn_syn = xtcp_knob(sock_net(sk), XTCP_KNOB_ECN) == 1;
+	xs->ecn_ok = 0;
+	xs->ecn_demand_cwr = 0;
+	xs->ecn_queue_cwr = 0;
+	xs->in_cwr = 0;
 	/* Until the SYN-ACK says more, as tcp_connect_init(). */
 	xs->mss_clamp = xs->user_mss ? : TCP_MSS_DEFAULT;
 	xs->tcp_header_len = sizeof(struct tcphdr) +
@@ -834,6 +863,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->snd_una = xs->iss;
 	xs->snd_nxt = xs->iss + 1;
 	xs->write_seq = xs->iss + 1;
+	xs->pushed_seq = xs->write_seq;
 	xs->snd_max = xs->iss + 1;
 	xs->snd_cwnd = 10;			/* RFC 6928, as Linux */
 	xs->snd_ssthresh = INT_MAX;
@@ -858,6 +888,8 @@ int xtcp_retransmit_syn(struct sock *sk)
 	u8 flags = sk->sk_state == TCP_SYN_RECV ? TCPHDR_SYN | TCPHDR_ACK :
 						 TCPHDR_SYN;
 
+	/* A SYN sent again asks no more for ECN (tcp_ecn_clear_syn()). */
+	xtcp_sk(sk)->ecn_syn = 0;
 	return xtcp_transmit(sk, flags, xtcp_sk(sk)->iss);
 }
 
@@ -931,7 +963,8 @@ void xtcp_send_reply(struct net *net, struct sk_buff *in, u8 flags, u32 seq,
 	xtcp_tcp_csum(skb, iph->daddr, iph->saddr);
 	if (flags & TCPHDR_RST)
 		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
-	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr);
+	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr,
+		       INET_ECN_NOT_ECT);
 }
 
 /**
@@ -1034,10 +1067,12 @@ int xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
 	th->seq = htonl(req->snt_isn);
 	th->ack_seq = htonl(req->rcv_isn + 1);
 	th->doff = (sizeof(*th) + optlen) / 4;
-	tcp_flag_byte(th) = TCPHDR_SYN | TCPHDR_ACK;
+	tcp_flag_byte(th) = TCPHDR_SYN | TCPHDR_ACK |
+			    (req->ecn_ok ? TCPHDR_ECE : 0);
 	th->window = htons(min_t(u32, req->rcv_wnd, U16_MAX));
 	memcpy(th + 1, opts, optlen);
 	xtcp_tcp_csum(skb, hn->laddr, hn->raddr);
 	skb_set_owner_w(skb, lsk);
-	return xtcp_ip_output(net, lsk, skb, rt, hn->laddr, hn->raddr);
+	return xtcp_ip_output(net, lsk, skb, rt, hn->laddr, hn->raddr,
+			      INET_ECN_NOT_ECT);
 }

@@ -558,6 +558,8 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 
 	switch (cmd) {
 	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
 		lock_sock(sk);
 		answ = xs->rcv_nxt - xs->copied_seq;
 		if (sock_flag(sk, SOCK_DONE) && answ)
@@ -641,6 +643,12 @@ static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		if (!val && sk->sk_state != TCP_CLOSE)
 			xtcp_write_xmit(sk, true);
 		break;
+	case TCP_INQ:
+		if (val < 0 || val > 1)
+			err = -EINVAL;
+		else
+			xtcp_sk(sk)->recvmsg_inq = val;
+		break;
 	/* The keepalive times, with Linux's bounds. */
 	case TCP_KEEPIDLE:
 		if (val < 1 || val > MAX_TCP_KEEPIDLE) {
@@ -694,6 +702,9 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		break;
 	case TCP_CORK:
 		val = xs->cork;
+		break;
+	case TCP_INQ:
+		val = xs->recvmsg_inq;
 		break;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:

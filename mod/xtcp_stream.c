@@ -142,6 +142,32 @@ static struct sk_buff *xtcp_new_skb(struct sock *sk)
 	return skb;
 }
 
+/*
+ * tcp_mark_push(): the segment that ends a write carries PSH. A long
+ * write is also pushed every half of the peer's largest window
+ * (forced_push()), so a receiver that waits for PSH is not kept waiting.
+ */
+static void xtcp_mark_push(struct xtcp_sock *xs, struct sk_buff *skb)
+{
+	XTCP_SKB_CB(skb)->psh = 1;
+	xs->pushed_seq = xs->write_seq;
+}
+
+static bool xtcp_forced_push(const struct xtcp_sock *xs)
+{
+	return after(xs->write_seq, xs->pushed_seq + (xs->max_window >> 1));
+}
+
+/* tcp_push()'s marking: the queue's tail ends this write. */
+static void xtcp_push_mark(struct sock *sk, int flags)
+{
+	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	if (skb && skb->len && (!(flags & MSG_MORE) || xtcp_forced_push(xs)))
+		xtcp_mark_push(xs, skb);
+}
+
 /**
  * xtcp_sendmsg() - send(), write(): queue bytes and send what may go
  * @sock: the socket
@@ -180,6 +206,9 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 			goto error;
 
 		skb = xtcp_tail_for_append(sk);
+		/* Appended to, it no longer ends a write. */
+		if (skb && !copied)
+			XTCP_SKB_CB(skb)->psh = 0;
 		if (!skb) {
 			if (READ_ONCE(sk->sk_wmem_queued) >=
 			    READ_ONCE(sk->sk_sndbuf))
@@ -200,22 +229,29 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->end_seq += copy;
 		xs->write_seq += copy;
 		copied += copy;
+		if (msg_data_left(msg) && xtcp_forced_push(xs))
+			xtcp_mark_push(xs, skb);
 		continue;
 
 wait_for_space:
 		set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		if (copied)
+			xtcp_push_mark(sk, flags & ~MSG_MORE);
 		xtcp_write_xmit(sk, true);
 		err = sk_stream_wait_memory(sk, &timeo);
 		if (err)
 			goto error;
 	}
 
+	if (copied)
+		xtcp_push_mark(sk, flags);
 	xtcp_write_xmit(sk, !(flags & MSG_MORE));
 	release_sock(sk);
 	return copied;
 
 error:
 	if (copied) {
+		xtcp_push_mark(sk, flags);
 		xtcp_write_xmit(sk, !(flags & MSG_MORE));
 		release_sock(sk);
 		return copied;
@@ -254,6 +290,10 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 		return sock_recv_errqueue(sk, msg, len, SOL_IP, IP_RECVERR);
 
 	lock_sock(sk);
+	if (sk->sk_state == TCP_LISTEN) {
+		release_sock(sk);
+		return -ENOTCONN;
+	}
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 	target = sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	peek_seq = xs->copied_seq;
@@ -335,6 +375,18 @@ int xtcp_recvmsg(struct socket *sock, struct msghdr *msg, size_t len,
 out:
 	if (!(flags & MSG_PEEK) && copied > 0)
 		xtcp_cleanup_rbuf(sk);
+	/*
+	 * TCP_INQ, as tcp_recvmsg() with tcp_inq_hint(): what is left to
+	 * read, and 1 after the peer's FIN so that the reader goes on to
+	 * see the end of the stream.
+	 */
+	if (xs->recvmsg_inq && copied >= 0) {
+		int inq = xs->rcv_nxt - xs->copied_seq;
+
+		if (inq == 0 && sock_flag(sk, SOCK_DONE))
+			inq = 1;
+		put_cmsg(msg, SOL_TCP, TCP_CM_INQ, sizeof(inq), &inq);
+	}
 	release_sock(sk);
 	return copied;
 }

@@ -21,7 +21,7 @@
  * The window scale and SACK permission of the SYN have no room in the
  * ISN; when the SYN carried timestamps they ride in the low 6 bits of
  * the SYN-ACK's TSval (bits 0-3 the peer's window scale, 0xf for none;
- * bit 4 SACK; bit 5, ECN in Linux, unused), which the peer echoes in its
+ * bit 4 SACK; bit 5 ECN, as Linux), which the peer echoes in its
  * ACK's TSecr. Without timestamps a cookie connection has neither, as
  * on Linux. The encoded TSval is never ahead of the clock, so the
  * connection's later TSvals only grow.
@@ -41,6 +41,7 @@
 #define XTCP_TS_MASK		((1U << XTCP_TS_BITS) - 1)
 #define XTCP_TS_WSCALE_MASK	0xf
 #define XTCP_TS_SACK		BIT(4)
+#define XTCP_TS_ECN		BIT(5)
 
 /* The MSS a cookie can say, Linux's msstab. */
 static const u16 xtcp_cookie_mss[] = { 536, 1300, 1440, 1460 };
@@ -105,7 +106,7 @@ u16 xtcp_cookie_check(const struct xtcp_request *req)
 
 /**
  * xtcp_cookie_tsval() - the TSval of a cookie SYN-ACK, before ts_off
- * @req: the request: snd_wscale, wscale_ok and sack_ok set
+ * @req: the request: snd_wscale, wscale_ok, sack_ok and ecn_ok set
  * @now: the local ms clock
  *
  * Return: @now with its low 6 bits replaced by the options, never
@@ -118,6 +119,8 @@ u32 xtcp_cookie_tsval(const struct xtcp_request *req, u32 now)
 
 	if (req->sack_ok)
 		options |= XTCP_TS_SACK;
+	if (req->ecn_ok)
+		options |= XTCP_TS_ECN;
 	ts = (now & ~XTCP_TS_MASK) | options;
 	if (after(ts, now))
 		ts -= 1U << XTCP_TS_BITS;
@@ -143,6 +146,8 @@ bool xtcp_cookie_decode_ts(const struct net *net, struct xtcp_request *req,
 	req->sack_ok = !!(tsecr & XTCP_TS_SACK);
 	if (req->sack_ok && !xtcp_knob(net, XTCP_KNOB_SACK))
 		return false;
+	/* cookie_ecn_ok(): ECN only while the namespace still has it. */
+	req->ecn_ok = (tsecr & XTCP_TS_ECN) && xtcp_knob(net, XTCP_KNOB_ECN);
 	if ((tsecr & XTCP_TS_WSCALE_MASK) == XTCP_TS_WSCALE_MASK)
 		return true;
 	req->wscale_ok = 1;

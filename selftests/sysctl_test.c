@@ -169,6 +169,13 @@ FIXTURE_VARIANT_ADD(sysctl, syncookies) {
 	.bad = { "3", "-1", "abc" },
 };
 
+FIXTURE_VARIANT_ADD(sysctl, ecn) {
+	.name = "ecn",
+	.def = "2",
+	.good = { "0", "1", "2" },
+	.bad = { "3", "-1", "abc" },
+};
+
 FIXTURE_VARIANT_ADD(sysctl, max_syn_backlog) {
 	.name = "max_syn_backlog",
 	.def = "128",		/* Linux's, with the VM's established table */

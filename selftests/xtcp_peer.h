@@ -104,6 +104,7 @@ struct pseg {
  * @bad_csum: corrupt the TCP checksum
  * @ip_tot_len: override the IP total length (0: the right one)
  * @raw_len: send only this many bytes of the IP datagram (0: all)
+ * @tos: the IP TOS byte (its low two bits the ECN codepoint)
  */
 struct pout {
 	int		nonlinear;
@@ -111,6 +112,7 @@ struct pout {
 	int		bad_csum;
 	unsigned int	ip_tot_len;
 	unsigned int	raw_len;
+	unsigned int	tos;
 };
 
 static const uint8_t peer_mac_a[6] = { 0x02, 0, 0, 0, 0, 0x0a };
@@ -292,6 +294,7 @@ static inline int peer_send(struct peer *p, const struct pseg *s,
 	eth[13] = 0x00;
 
 	ip[0] = 0x45;
+	ip[1] = o->tos;
 	ip[2] = (o->ip_tot_len ? : iplen) >> 8;
 	ip[3] = (o->ip_tot_len ? : iplen);
 	ip[4] = ipid >> 8;

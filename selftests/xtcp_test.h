@@ -533,6 +533,8 @@ static inline void netpair_close(struct netpair *np)
 #define SEG_RST		0x04U
 #define SEG_PSH		0x08U
 #define SEG_ACK		0x10U
+#define SEG_ECE		0x40U
+#define SEG_CWR		0x80U
 
 /**
  * struct cap_seg - one IPv4 datagram seen by a capture socket
