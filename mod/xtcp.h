@@ -514,6 +514,19 @@ struct xtcp_request {
  * @last_ooo_seq: sequence of the latest out-of-order arrival (its SACK
  *	block goes first, RFC 2018)
  * @deferred: enum xtcp_deferred_bits, set from softirq (atomic bitops)
+ * @bytes_received: sequence space received in order (TCP_INFO)
+ * @bytes_sent: payload bytes sent, retransmissions included
+ * @bytes_retrans: payload bytes sent again
+ * @segs_out: segments sent
+ * @segs_in: segments received
+ * @data_segs_out: segments sent with payload
+ * @data_segs_in: segments received with payload
+ * @total_retrans: segments sent again
+ * @delivered: segments acknowledged
+ * @rcv_ooopack: segments received out of order
+ * @min_rtt_us: the smallest RTT sample, ~0U before the first
+ * @lsndtime: jiffies of the last data sent
+ * @lrcvtime: jiffies of the last data received
  * @mtu_info: the MTU of the latest ICMP "fragmentation needed"
  * @lnode: a listener's place in the listening table
  * @listen_hashed: @lnode is in the table
@@ -562,6 +575,19 @@ struct xtcp_sock {
 	u32				retrans_stamp;
 	u32				last_oow_ack_time;
 	u64				bytes_acked;
+	u64				bytes_received;
+	u64				bytes_sent;
+	u64				bytes_retrans;
+	u32				segs_out;
+	u32				segs_in;
+	u32				data_segs_out;
+	u32				data_segs_in;
+	u32				total_retrans;
+	u32				delivered;
+	u32				rcv_ooopack;
+	u32				min_rtt_us;
+	u32				lsndtime;
+	u32				lrcvtime;
 	u32				rcv_tstamp;
 	u32				keepalive_time;
 	u32				keepalive_intvl;
@@ -873,6 +899,10 @@ void xtcp_reset_keepalive_timer(struct sock *sk, unsigned long when);
 void xtcp_keepalive_changed(struct sock *sk);
 void xtcp_set_keepalive(struct sock *sk, int val);
 int xtcp_keepalive_getsockopt(const struct sock *sk, int optname);
+
+/* xtcp_info.c */
+void xtcp_reset_info(struct xtcp_sock *xs);
+int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen);
 
 /* xtcp_sock.c */
 void xtcp_set_state(struct sock *sk, int state);

@@ -40,6 +40,8 @@ void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
 {
 	if (rtt_us <= 0)
 		rtt_us = 1;
+	if (rtt_us < xs->min_rtt_us)
+		xs->min_rtt_us = rtt_us;
 	if (!xs->srtt_us) {
 		xs->srtt_us = rtt_us << 3;
 		xs->rttvar_us = rtt_us << 1;		/* 4 * rtt / 2 */
@@ -160,6 +162,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		if (xs->srtt_us)
 			xtcp_set_rto(xs);
 		xs->snd_una = ack;
+		xs->bytes_acked = 1;	/* the SYN, as tcp_snd_una_update() */
 		xtcp_clear_timers(sk);
 		xtcp_established(sk);
 		xtcp_send_ack(sk, TCPHDR_ACK);
@@ -283,6 +286,7 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 			sample = false;		/* Karn */
 		else
 			sent = cb->when;
+		xs->delivered++;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
 	}
@@ -823,6 +827,16 @@ static bool xtcp_rcv_synchronized(struct sock *sk, struct sk_buff *skb,
 int xtcp_do_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	const struct tcphdr *th = tcp_hdr(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u16 segs;
+
+	/* As tcp_segs_in(): a GRO packet counts its segments. */
+	segs = max_t(u16, 1, skb_shinfo(skb)->gso_segs);
+	xs->segs_in += segs;
+	if (skb->len > th->doff * 4) {
+		xs->data_segs_in += segs;
+		xs->lrcvtime = jiffies;
+	}
 
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:

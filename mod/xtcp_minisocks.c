@@ -446,6 +446,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->rto = TCP_TIMEOUT_INIT;
 	xs->quickacks = 16;
 	xs->rcv_tstamp = jiffies;
+	xs->min_rtt_us = ~0U;
 	/* The handshake's RTT: Karn's rule, or the echoed timestamp. */
 	xtcp_parse_options(th, &o);
 	if (!cookie && !req->num_retrans)

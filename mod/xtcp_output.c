@@ -413,6 +413,7 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	}
 	if (!skb->sk)
 		skb_set_owner_w(skb, sk);
+	xs->segs_out++;
 
 	/* Whatever we send carries our ACK: none is owed any more. */
 	if (flags & TCPHDR_ACK)
@@ -453,6 +454,7 @@ int xtcp_transmit(struct sock *sk, u8 flags, u32 seq)
 static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *out;
 	u8 flags = TCPHDR_ACK;
 
@@ -467,6 +469,15 @@ static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 	if (cb->psh)
 		flags |= TCPHDR_PSH;
 	cb->when = jiffies;
+	if (skb->len) {
+		xs->data_segs_out++;
+		xs->bytes_sent += skb->len;
+		xs->lsndtime = jiffies;
+		if (before(cb->seq, xs->snd_max)) {
+			xs->total_retrans++;
+			xs->bytes_retrans += skb->len;
+		}
+	}
 	return xtcp_transmit_skb(sk, out, flags, cb->seq);
 }
 
@@ -868,6 +879,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->snd_cwnd = 10;			/* RFC 6928, as Linux */
 	xs->snd_ssthresh = INT_MAX;
 	xs->srtt_us = 0;
+	xtcp_reset_info(xs);
 	xs->rcv_nxt = 0;
 	xs->retransmits = 0;
 	xs->rto = HZ;

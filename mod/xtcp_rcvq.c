@@ -466,6 +466,8 @@ static void xtcp_queue_rcv(struct sock *sk, struct sk_buff *skb)
 	bool fragstolen;
 	int delta;
 
+	if (after(cb->end_seq, xs->rcv_nxt))
+		xs->bytes_received += cb->end_seq - xs->rcv_nxt;
 	if (!after(cb->end_seq - cb->fin, xs->rcv_nxt)) {
 		xs->rcv_nxt = cb->end_seq;
 		consume_skb(skb);
@@ -617,6 +619,7 @@ bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 
 	if (after(seq, xs->rcv_nxt)) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_OFOQUEUE);
+		xs->rcv_ooopack++;
 		xs->last_ooo_seq = seq;
 		xtcp_ofo_insert(sk, skb);
 		*ack_now = true;

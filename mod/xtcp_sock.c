@@ -687,6 +687,17 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
+	if (optname == TCP_INFO)
+		return xtcp_get_info(sk, optval, optlen);
+	if (optname == TCP_CONGESTION) {
+		/* NewReno: Linux's "reno", zero-padded as a ca_ops name. */
+		static const char name[TCP_CA_NAME_MAX] = "reno";
+
+		len = min_t(unsigned int, len, TCP_CA_NAME_MAX);
+		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+			return -EFAULT;
+		return 0;
+	}
 	len = min_t(unsigned int, len, sizeof(int));
 
 	switch (optname) {
@@ -835,6 +846,12 @@ static void xtcp_init_sock(struct sock *sk)
 	skb_queue_head_init(&xtcp_sk(sk)->ooo_queue);
 	xtcp_listen_init_sock(sk);
 	xtcp_sk(sk)->mss_cache = TCP_MSS_DEFAULT;
+	/* What TCP_INFO shows before a connection, as tcp_init_sock(). */
+	xtcp_sk(sk)->rto = TCP_TIMEOUT_INIT;
+	xtcp_sk(sk)->rttvar_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);
+	xtcp_sk(sk)->snd_cwnd = TCP_INIT_CWND;
+	xtcp_sk(sk)->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	xtcp_reset_info(xtcp_sk(sk));
 	sk_sockets_allocated_inc(sk);
 	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */
 	sock_set_flag(sk, SOCK_RCU_FREE);

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * getsockopt(TCP_INFO) and TCP_CONGESTION on xtcp sockets, with Linux's
+ * TCP as the reference: the same calls on a Linux TCP socket in the same
+ * run, and the fields compared. A closed socket, a connection after a
+ * transfer to a Linux server over veth, a listener with connections
+ * queued, and a short optlen.
+ */
+#define _GNU_SOURCE
+#include <linux/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+
+#include "kselftest_harness.h"
+#include "xtcp_test.h"
+
+/* tcpi_state values (include/net/tcp_states.h) */
+#define ST_ESTABLISHED	1
+#define ST_CLOSE	7
+#define ST_LISTEN	10
+
+#define SRV_PORT	7300
+#define LSN_PORT	7301
+#define UP_BYTES	100000
+#define DOWN_BYTES	50000
+
+FIXTURE(info) {
+	struct netpair np;
+};
+
+FIXTURE_SETUP(info)
+{
+	const char *err = netpair_setup(&self->np);
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+	ASSERT_EQ(0, netpair_static_neigh(&self->np));
+}
+
+FIXTURE_TEARDOWN(info)
+{
+	close_sockets(1);
+	netpair_close(&self->np);
+}
+
+static int get_info(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0xa5, sizeof(*ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len))
+		return -errno;
+	return len;
+}
+
+/* A fresh socket reads as Linux's does (tcp_init_sock()'s values). */
+TEST_F(info, closed_socket)
+{
+	struct tcp_info l, x;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	int xfd = socket(xtcp_family(), SOCK_STREAM, 0);
+
+	ASSERT_LE(0, lfd);
+	ASSERT_LE(0, xfd);
+	ASSERT_EQ((int)sizeof(l), get_info(lfd, &l));
+	ASSERT_EQ((int)sizeof(x), get_info(xfd, &x));
+	EXPECT_EQ(ST_CLOSE, x.tcpi_state);
+	EXPECT_EQ(l.tcpi_state, x.tcpi_state);
+	EXPECT_EQ(l.tcpi_rto, x.tcpi_rto);
+	EXPECT_EQ(l.tcpi_snd_mss, x.tcpi_snd_mss);
+	EXPECT_EQ(l.tcpi_snd_cwnd, x.tcpi_snd_cwnd);
+	EXPECT_EQ(l.tcpi_snd_ssthresh, x.tcpi_snd_ssthresh);
+	EXPECT_EQ(l.tcpi_reordering, x.tcpi_reordering);
+	EXPECT_EQ(l.tcpi_rttvar, x.tcpi_rttvar);
+	EXPECT_EQ(l.tcpi_min_rtt, x.tcpi_min_rtt);
+	EXPECT_EQ(l.tcpi_options, x.tcpi_options);
+	EXPECT_EQ(l.tcpi_bytes_acked, x.tcpi_bytes_acked);
+	close(lfd);
+	close(xfd);
+}
+
+struct server {
+	int lfd;
+	long long got;
+	int err;
+};
+
+/* Linux's TCP in B: take one connection, read UP_BYTES, send DOWN_BYTES. */
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	static char buf[65536];
+	int fd, n, left;
+
+	fd = accept(s->lfd, NULL, NULL);
+	if (fd < 0) {
+		s->err = errno;
+		return NULL;
+	}
+	while (s->got < UP_BYTES) {
+		n = read(fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		s->got += n;
+	}
+	memset(buf, 's', sizeof(buf));
+	for (left = DOWN_BYTES; left > 0; left -= n) {
+		n = write(fd, buf, left < (int)sizeof(buf) ? left :
+			  (int)sizeof(buf));
+		if (n <= 0)
+			break;
+	}
+	/* Keep it open until the client is done looking. */
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return NULL;
+}
+
+/* A client of @family sends UP_BYTES, reads DOWN_BYTES, then TCP_INFO. */
+static void transfer_info(struct __test_metadata *_metadata,
+			  struct netpair *np, int family, struct tcp_info *ti)
+{
+	struct sockaddr_in sin = sin_make(NETPAIR_B_ADDR, SRV_PORT);
+	static char buf[65536];
+	struct server s = { .lfd = -1 };
+	pthread_t t;
+	long long left;
+	int fd, n;
+
+	s.lfd = socket_in_netns(np->b, AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, s.lfd);
+	n = 1;
+	setsockopt(s.lfd, SOL_SOCKET, SO_REUSEADDR, &n, sizeof(n));
+	ASSERT_EQ(0, bind_err(s.lfd, "0.0.0.0", SRV_PORT));
+	ASSERT_EQ(0, listen(s.lfd, 4));
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+
+	fd = socket(family, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		TH_LOG("%s connect: %s", fam_name(family), strerror(errno));
+	memset(buf, 'c', sizeof(buf));
+	for (left = UP_BYTES; left > 0; left -= n) {
+		n = write(fd, buf, left < (long long)sizeof(buf) ? left :
+			  (long long)sizeof(buf));
+		ASSERT_LT(0, n);
+	}
+	for (left = DOWN_BYTES; left > 0; left -= n) {
+		n = read(fd, buf, sizeof(buf));
+		ASSERT_LT(0, n);
+	}
+	/* Let the last ACKs land. */
+	usleep(500 * 1000);
+	ASSERT_EQ((int)sizeof(*ti), get_info(fd, ti));
+	close(fd);
+	pthread_join(t, NULL);
+	close(s.lfd);
+	EXPECT_EQ(UP_BYTES, s.got);
+}
+
+/*
+ * After a transfer: the fields that depend only on what was agreed and
+ * sent equal Linux's; the measured ones are sane.
+ */
+TEST_F(info, after_transfer)
+{
+	struct tcp_info l, x;
+
+	transfer_info(_metadata, &self->np, AF_INET, &l);
+	transfer_info(_metadata, &self->np, xtcp_family(), &x);
+
+	EXPECT_EQ(ST_ESTABLISHED, x.tcpi_state);
+	EXPECT_EQ(l.tcpi_state, x.tcpi_state);
+	EXPECT_EQ(l.tcpi_ca_state, x.tcpi_ca_state);
+	EXPECT_EQ(l.tcpi_options, x.tcpi_options)
+		TH_LOG("options: Linux %#x, xtcp %#x", l.tcpi_options,
+		       x.tcpi_options);
+	EXPECT_EQ((int)l.tcpi_snd_wscale, (int)x.tcpi_snd_wscale);
+	EXPECT_EQ((int)l.tcpi_rcv_wscale, (int)x.tcpi_rcv_wscale);
+	EXPECT_EQ(l.tcpi_snd_mss, x.tcpi_snd_mss);
+	EXPECT_EQ(l.tcpi_advmss, x.tcpi_advmss);
+	EXPECT_EQ(l.tcpi_pmtu, x.tcpi_pmtu);
+	EXPECT_EQ(l.tcpi_unacked, x.tcpi_unacked);
+	EXPECT_EQ(0U, x.tcpi_unacked);
+	EXPECT_EQ(l.tcpi_retransmits, x.tcpi_retransmits);
+	EXPECT_EQ(l.tcpi_bytes_acked, x.tcpi_bytes_acked);
+	EXPECT_EQ(l.tcpi_bytes_received, x.tcpi_bytes_received);
+	EXPECT_EQ(l.tcpi_notsent_bytes, x.tcpi_notsent_bytes);
+	EXPECT_EQ(l.tcpi_reordering, x.tcpi_reordering);
+	/* The server's window grows with its own autotuning: not equal. */
+	EXPECT_LE(32768U, x.tcpi_snd_wnd)
+		TH_LOG("snd_wnd: Linux %u, xtcp %u", l.tcpi_snd_wnd,
+		       x.tcpi_snd_wnd);
+
+	EXPECT_LT(0U, x.tcpi_rtt);
+	EXPECT_LE(x.tcpi_min_rtt, x.tcpi_rtt);
+	EXPECT_LE(10U, x.tcpi_snd_cwnd);
+	EXPECT_LE((unsigned int)(UP_BYTES / 1448), x.tcpi_data_segs_out);
+	EXPECT_LE(x.tcpi_data_segs_out, x.tcpi_segs_out);
+	EXPECT_LE((unsigned int)(DOWN_BYTES / 1448), x.tcpi_data_segs_in);
+	EXPECT_LE(x.tcpi_data_segs_in, x.tcpi_segs_in);
+	EXPECT_LE((unsigned long long)UP_BYTES, x.tcpi_bytes_sent);
+	EXPECT_EQ(x.tcpi_bytes_sent - UP_BYTES,
+		  (unsigned long long)x.tcpi_bytes_retrans);
+	EXPECT_GE(5000U, x.tcpi_last_ack_recv);
+	EXPECT_EQ(0U, x.tcpi_total_retrans);
+	TH_LOG("Linux rtt %u us cwnd %u segs %u/%u; xtcp rtt %u us cwnd %u segs %u/%u",
+	       l.tcpi_rtt, l.tcpi_snd_cwnd, l.tcpi_segs_out, l.tcpi_segs_in,
+	       x.tcpi_rtt, x.tcpi_snd_cwnd, x.tcpi_segs_out, x.tcpi_segs_in);
+}
+
+/* Two connections queued on a listener of backlog 5. */
+static void listener_info(struct __test_metadata *_metadata,
+			  struct netpair *np, int family, struct tcp_info *ti)
+{
+	struct sockaddr_in sin = sin_make(NETPAIR_A_ADDR, LSN_PORT);
+	int lfd, c[2], i;
+
+	lfd = socket(family, SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_err(lfd, "0.0.0.0", LSN_PORT));
+	ASSERT_EQ(0, listen(lfd, 5));
+	for (i = 0; i < 2; i++) {
+		c[i] = socket_in_netns(np->b, AF_INET, SOCK_STREAM, 0);
+		ASSERT_LE(0, c[i]);
+		ASSERT_EQ(0, connect(c[i], (struct sockaddr *)&sin,
+				     sizeof(sin)));
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ((int)sizeof(*ti), get_info(lfd, ti));
+	for (i = 0; i < 2; i++)
+		close(c[i]);
+	close(lfd);
+}
+
+TEST_F(info, listener)
+{
+	struct tcp_info l, x;
+
+	listener_info(_metadata, &self->np, AF_INET, &l);
+	listener_info(_metadata, &self->np, xtcp_family(), &x);
+	EXPECT_EQ(ST_LISTEN, x.tcpi_state);
+	EXPECT_EQ(2U, x.tcpi_unacked);
+	EXPECT_EQ(5U, x.tcpi_sacked);
+	EXPECT_EQ(l.tcpi_unacked, x.tcpi_unacked);
+	EXPECT_EQ(l.tcpi_sacked, x.tcpi_sacked);
+	EXPECT_EQ(l.tcpi_snd_cwnd, x.tcpi_snd_cwnd);
+	EXPECT_EQ(l.tcpi_reordering, x.tcpi_reordering);
+}
+
+/* A short buffer gets the prefix, and the length says how much. */
+TEST_F(info, short_optlen)
+{
+	int fd = socket(xtcp_family(), SOCK_STREAM, 0);
+	unsigned char buf[8];
+	socklen_t len = sizeof(buf);
+
+	ASSERT_LE(0, fd);
+	memset(buf, 0xa5, sizeof(buf));
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, &len));
+	EXPECT_EQ(8U, len);
+	EXPECT_EQ(ST_CLOSE, buf[0]);
+	len = 0;
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_INFO, buf, &len));
+	EXPECT_EQ(0U, len);
+	close(fd);
+}
+
+/* TCP_CONGESTION reads "reno", zero-padded as Linux pads a name. */
+TEST_F(info, congestion_name)
+{
+	int fd = socket(xtcp_family(), SOCK_STREAM, 0);
+	char name[16];
+	socklen_t len = sizeof(name);
+
+	ASSERT_LE(0, fd);
+	memset(name, 'x', sizeof(name));
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len));
+	EXPECT_EQ(16U, len);
+	EXPECT_STREQ("reno", name);
+	EXPECT_EQ(0, name[15]);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
