@@ -514,6 +514,7 @@ struct xtcp_request {
  * @last_ooo_seq: sequence of the latest out-of-order arrival (its SACK
  *	block goes first, RFC 2018)
  * @deferred: enum xtcp_deferred_bits, set from softirq (atomic bitops)
+ * @notsent_lowat: TCP_NOTSENT_LOWAT, 0 for the namespace's
  * @bytes_received: sequence space received in order (TCP_INFO)
  * @bytes_sent: payload bytes sent, retransmissions included
  * @bytes_retrans: payload bytes sent again
@@ -602,6 +603,7 @@ struct xtcp_sock {
 	struct sk_buff			*send_head;
 	u32				write_seq;
 	u32				pushed_seq;
+	u32				notsent_lowat;
 	u32				snd_max;
 	u32				snd_sml;
 	u32				snd_wl1;
@@ -661,6 +663,7 @@ struct xtcp_sock {
  * @retrans: has been retransmitted (no RTT sample from it)
  * @sacked: the peer has it (SACK); not sent again
  * @psh: sent with PSH: the last segment of a write (tcp_mark_push())
+ * @eor: ends a send(MSG_EOR): later writes do not join it
  */
 struct xtcp_skb_cb {
 	u32	seq;
@@ -669,7 +672,8 @@ struct xtcp_skb_cb {
 	u8	fin:1,
 		retrans:1,
 		sacked:1,
-		psh:1;
+		psh:1,
+		eor:1;
 };
 
 #define XTCP_SKB_CB(skb)	((struct xtcp_skb_cb *)&((skb)->cb[0]))
@@ -918,7 +922,8 @@ void xtcp_close_send(struct sock *sk);
 void xtcp_write_space(struct sock *sk);
 void xtcp_sndbuf_expand(struct sock *sk);
 void xtcp_new_space(struct sock *sk);
-bool xtcp_stream_writeable(const struct sock *sk);
+bool xtcp_stream_writeable(const struct sock *sk, int wake);
+bool xtcp_stream_memory_free(const struct sock *sk, int wake);
 
 /* xtcp_rcvq.c */
 void xtcp_init_rcv_window(struct sock *sk);

@@ -115,6 +115,7 @@ struct proto xtcp_prot = {
 	.release_cb		= xtcp_release_cb,
 	.keepalive		= xtcp_set_keepalive,
 	.enter_memory_pressure	= xtcp_enter_memory_pressure,
+	.stream_memory_free	= xtcp_stream_memory_free,
 	.leave_memory_pressure	= xtcp_leave_memory_pressure,
 	.sockets_allocated	= &xtcp_sockets_allocated,
 	.orphan_count		= &xtcp_orphan_count,

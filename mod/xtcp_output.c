@@ -682,6 +682,7 @@ static int xtcp_fragment(struct sock *sk, struct sk_buff *skb, u32 len)
 	cb->end_seq = ncb->seq;
 	cb->fin = 0;
 	cb->psh = 0;		/* the second part ends the write */
+	cb->eor = 0;
 	__skb_queue_after(&sk->sk_write_queue, skb, buff);
 	xtcp_wmem_queued(sk, buff);
 	return 0;

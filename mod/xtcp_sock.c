@@ -526,7 +526,7 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			mask |= EPOLLIN | EPOLLRDNORM;
 		if (sk->sk_shutdown & SEND_SHUTDOWN) {
 			mask |= EPOLLOUT | EPOLLWRNORM;
-		} else if (xtcp_stream_writeable(sk)) {
+		} else if (xtcp_stream_writeable(sk, 0)) {
 			mask |= EPOLLOUT | EPOLLWRNORM;
 		} else {
 			set_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
@@ -535,7 +535,7 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 			 * freeing space tests the flag after it frees.
 			 */
 			smp_mb__after_atomic();
-			if (xtcp_stream_writeable(sk))
+			if (xtcp_stream_writeable(sk, 0))
 				mask |= EPOLLOUT | EPOLLWRNORM;
 		}
 	}
@@ -643,6 +643,10 @@ static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		if (!val && sk->sk_state != TCP_CLOSE)
 			xtcp_write_xmit(sk, true);
 		break;
+	case TCP_NOTSENT_LOWAT:
+		WRITE_ONCE(xtcp_sk(sk)->notsent_lowat, val);
+		sk->sk_write_space(sk);
+		break;
 	case TCP_INQ:
 		if (val < 0 || val > 1)
 			err = -EINVAL;
@@ -716,6 +720,9 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		break;
 	case TCP_INQ:
 		val = xs->recvmsg_inq;
+		break;
+	case TCP_NOTSENT_LOWAT:
+		val = READ_ONCE(xs->notsent_lowat);
 		break;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:

@@ -16,11 +16,37 @@
 
 #include "xtcp.h"
 
-/* Free space in the send buffer wakes writers once a third is free. */
-bool xtcp_stream_writeable(const struct sock *sk)
+/**
+ * xtcp_stream_memory_free() - proto.stream_memory_free: room to queue more
+ * @sk: the socket
+ * @wake: 1 when deciding whether to wake a writer (half the limit then)
+ *
+ * As tcp_stream_memory_free(): the bytes queued and not yet sent stay
+ * under TCP_NOTSENT_LOWAT, or net.ipv4.tcp_notsent_lowat (unlimited by
+ * default). The socket core checks sk_wmem_queued against SO_SNDBUF
+ * first.
+ *
+ * Return: true if a writer may queue more.
+ */
+bool xtcp_stream_memory_free(const struct sock *sk, int wake)
+{
+	const struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 notsent = READ_ONCE(xs->write_seq) - READ_ONCE(xs->snd_nxt);
+	u32 lowat = READ_ONCE(xs->notsent_lowat) ? :
+		    READ_ONCE(sock_net(sk)->ipv4.sysctl_tcp_notsent_lowat);
+
+	return (notsent << wake) < lowat;
+}
+
+/*
+ * Free space in the send buffer wakes writers once a third is free, as
+ * sk_stream_is_writeable().
+ */
+bool xtcp_stream_writeable(const struct sock *sk, int wake)
 {
 	return READ_ONCE(sk->sk_sndbuf) - READ_ONCE(sk->sk_wmem_queued) >=
-	       READ_ONCE(sk->sk_wmem_queued) / 2;
+	       READ_ONCE(sk->sk_wmem_queued) / 2 &&
+	       __sk_stream_memory_free(sk, wake);
 }
 
 /**
@@ -32,7 +58,7 @@ void xtcp_write_space(struct sock *sk)
 	struct socket *sock = sk->sk_socket;
 	struct socket_wq *wq;
 
-	if (!sock || !xtcp_stream_writeable(sk))
+	if (!sock || !xtcp_stream_writeable(sk, 1))
 		return;
 	clear_bit(SOCK_NOSPACE, &sock->flags);
 	rcu_read_lock();
@@ -99,7 +125,8 @@ static struct sk_buff *xtcp_tail_for_append(struct sock *sk)
 	struct sk_buff *skb = skb_peek_tail(&sk->sk_write_queue);
 
 	if (!skb || !xs->send_head || XTCP_SKB_CB(skb)->fin ||
-	    skb->len >= xs->mss_cache || skb_cloned(skb))
+	    XTCP_SKB_CB(skb)->eor || skb->len >= xs->mss_cache ||
+	    skb_cloned(skb))
 		return NULL;
 	/* Only a segment not sent yet may grow. */
 	if (before(XTCP_SKB_CB(skb)->seq, XTCP_SKB_CB(xs->send_head)->seq))
@@ -210,8 +237,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		if (skb && !copied)
 			XTCP_SKB_CB(skb)->psh = 0;
 		if (!skb) {
-			if (READ_ONCE(sk->sk_wmem_queued) >=
-			    READ_ONCE(sk->sk_sndbuf))
+			if (!sk_stream_memory_free(sk))
 				goto wait_for_space;
 			skb = xtcp_new_skb(sk);
 			if (!skb)
@@ -229,8 +255,13 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		XTCP_SKB_CB(skb)->end_seq += copy;
 		xs->write_seq += copy;
 		copied += copy;
-		if (msg_data_left(msg) && xtcp_forced_push(xs))
+		if (!msg_data_left(msg)) {
+			/* As tcp_sendmsg(): MSG_EOR closes the record. */
+			if (flags & MSG_EOR)
+				XTCP_SKB_CB(skb)->eor = 1;
+		} else if (xtcp_forced_push(xs)) {
 			xtcp_mark_push(xs, skb);
+		}
 		continue;
 
 wait_for_space:
