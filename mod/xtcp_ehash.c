@@ -33,6 +33,7 @@
 #include <net/sock.h>
 
 #include "xtcp.h"
+#include "xtcp_trace.h"
 
 #define XTCP_DHASH_BITS		12
 #define XTCP_PERTURB_BITS	8
@@ -884,6 +885,7 @@ out:
 		   READ_ONCE(xtcp_perturb[index]) + tried + 2);
 	XTCP_ADD_STATS(net, XTCP_MIB_CONNECTPORTSCANNED, tried);
 	XTCP_ADD_STATS(net, XTCP_MIB_CONNECTMAPWORDS, words);
+	trace_xtcp_connect_port(sk, tried, err);
 	if (err) {
 		XTCP_INC_STATS(net, XTCP_MIB_CONNECTNOPORT);
 		xtcp_set_local_port(sk, 0);

@@ -10,6 +10,7 @@
 #include <net/tcp.h>
 
 #include "xtcp.h"
+#include "xtcp_trace.h"
 
 /*
  * The connection was refused or reset: close, then report @err. In that
@@ -143,6 +144,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		}
 		if (th->rst) {
 			XTCP_INC_STATS(net, XTCP_MIB_CONNREFUSED);
+			trace_xtcp_receive_reset(sk);
 			xtcp_reset(sk, ECONNREFUSED);
 			return;
 		}
@@ -190,8 +192,10 @@ static void xtcp_rcv_synrecv(struct sock *sk, const struct tcphdr *th)
 
 	if (th->rst) {
 		if (ntohl(th->seq) == xs->rcv_nxt ||
-		    (th->syn && ntohl(th->seq) + 1 == xs->rcv_nxt))
+		    (th->syn && ntohl(th->seq) + 1 == xs->rcv_nxt)) {
+			trace_xtcp_receive_reset(sk);
 			xtcp_reset(sk, ECONNREFUSED);
+		}
 		return;
 	}
 	if (!th->ack || ntohl(th->ack_seq) != xs->snd_nxt)
@@ -521,6 +525,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 		if (xs->snd_una != xs->snd_max &&
 		    (sacked || (!len && !th->fin && win == old_wnd)))
 			xtcp_dupack(sk);
+		trace_xtcp_probe(sk);
 		return 1;
 	}
 
@@ -568,6 +573,8 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 
 	if (xs->fin_queued && xs->snd_una == xs->write_seq)
 		*gone = xtcp_fin_acked(sk);
+	else
+		trace_xtcp_probe(sk);
 	return 1;
 }
 
@@ -717,6 +724,7 @@ syn_challenge:
 	return true;
 
 reset:
+	trace_xtcp_receive_reset(sk);
 	xtcp_reset(sk, sk->sk_state == TCP_CLOSE_WAIT ? EPIPE : ECONNRESET);
 	return false;
 }

@@ -334,13 +334,13 @@ int xtcp_listen(struct socket *sock, int backlog)
 	if (old_state == TCP_LISTEN)
 		goto out;
 
-	inet_sk_set_state(sk, TCP_LISTEN);
+	xtcp_set_state(sk, TCP_LISTEN);
 	if (!inet->inet_num)
 		err = xtcp_bind_port(sk, 0);
 	else
 		err = xtcp_recheck_port(sk);
 	if (err) {
-		inet_sk_set_state(sk, TCP_CLOSE);
+		xtcp_set_state(sk, TCP_CLOSE);
 		goto out;
 	}
 	inet->inet_sport = htons(inet->inet_num);
@@ -531,7 +531,7 @@ void xtcp_listen_stop(struct sock *sk)
 	struct sock *sibling, *child;
 
 	xtcp_listen_unhash(sk);
-	inet_sk_set_state(sk, TCP_CLOSE);
+	xtcp_set_state(sk, TCP_CLOSE);
 	sibling = xtcp_reuseport_sibling(sk);
 	while ((child = xtcp_accept_dequeue(sk))) {
 		if (sibling && xtcp_accept_enqueue(sibling, child))

@@ -18,6 +18,7 @@
 #include <net/tcp.h>
 
 #include "xtcp.h"
+#include "xtcp_trace.h"
 
 /* Room for the TCP header with the largest option block. */
 #define XTCP_MAX_HDR	(sizeof(struct tcphdr) + MAX_TCP_OPTION_SPACE)
@@ -418,8 +419,11 @@ static int xtcp_transmit_skb(struct sock *sk, struct sk_buff *skb, u8 flags,
 	/* Whatever we send carries our ACK: none is owed any more. */
 	if (flags & TCPHDR_ACK)
 		xs->ack_pending = false;
-	if (flags & TCPHDR_RST)
+	if (flags & TCPHDR_RST) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+		trace_xtcp_send_reset(sk, inet->inet_saddr, inet->inet_sport,
+				      inet->inet_daddr, inet->inet_dport, seq);
+	}
 	return xtcp_ip_output(net, sk, skb, rt, inet->inet_saddr,
 			      inet->inet_daddr, ecn);
 }
@@ -476,6 +480,7 @@ static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 		if (before(cb->seq, xs->snd_max)) {
 			xs->total_retrans++;
 			xs->bytes_retrans += skb->len;
+			trace_xtcp_retransmit(sk, cb->seq, cb->end_seq);
 		}
 	}
 	return xtcp_transmit_skb(sk, out, flags, cb->seq);
@@ -903,6 +908,7 @@ int xtcp_retransmit_syn(struct sock *sk)
 
 	/* A SYN sent again asks no more for ECN (tcp_ecn_clear_syn()). */
 	xtcp_sk(sk)->ecn_syn = 0;
+	trace_xtcp_retransmit(sk, xtcp_sk(sk)->iss, xtcp_sk(sk)->iss + 1);
 	return xtcp_transmit(sk, flags, xtcp_sk(sk)->iss);
 }
 
@@ -974,8 +980,11 @@ void xtcp_send_reply(struct net *net, struct sk_buff *in, u8 flags, u32 seq,
 		opt[2] = htonl(ts[1]);
 	}
 	xtcp_tcp_csum(skb, iph->daddr, iph->saddr);
-	if (flags & TCPHDR_RST)
+	if (flags & TCPHDR_RST) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUTRSTS);
+		trace_xtcp_send_reset(NULL, iph->daddr, ith->dest, iph->saddr,
+				      ith->source, seq);
+	}
 	xtcp_ip_output(net, NULL, skb, rt, iph->daddr, iph->saddr,
 		       INET_ECN_NOT_ECT);
 }

@@ -24,6 +24,7 @@
 #include <linux/xtcp.h>
 
 #include "xtcp.h"
+#include "xtcp_trace.h"
 
 static void xtcp_sock_destruct(struct sock *sk)
 {
@@ -56,6 +57,7 @@ static void xtcp_sock_destruct(struct sock *sk)
  */
 void xtcp_set_state(struct sock *sk, int state)
 {
+	trace_xtcp_set_state(sk, sk->sk_state, state);
 	inet_sk_set_state(sk, state);
 	if (state == TCP_CLOSE)
 		xtcp_unhash(sk);
