@@ -496,6 +496,7 @@ struct xtcp_request {
  * @nodelay: TCP_NODELAY
  * @cork: TCP_CORK
  * @recvmsg_inq: TCP_INQ: recvmsg() adds a TCP_CM_INQ control message
+ * @pingpong: TCP_QUICKACK 0 was asked (getsockopt() reads 0)
  * @ecn_syn: our SYN asked for ECN (ECE and CWR)
  * @ecn_ok: ECN agreed: new data goes out ECT(0) (RFC 3168)
  * @ecn_demand_cwr: a CE mark arrived: our segments carry ECE until the
@@ -515,6 +516,9 @@ struct xtcp_request {
  *	block goes first, RFC 2018)
  * @deferred: enum xtcp_deferred_bits, set from softirq (atomic bitops)
  * @notsent_lowat: TCP_NOTSENT_LOWAT, 0 for the namespace's
+ * @user_timeout: TCP_USER_TIMEOUT, ms (0: the retry counts alone)
+ * @ut_start: jiffies the unanswered (re)transmissions or window probes
+ *	began, 0 when there are none; @user_timeout counts from it
  * @bytes_received: sequence space received in order (TCP_INFO)
  * @bytes_sent: payload bytes sent, retransmissions included
  * @bytes_retrans: payload bytes sent again
@@ -604,6 +608,8 @@ struct xtcp_sock {
 	u32				write_seq;
 	u32				pushed_seq;
 	u32				notsent_lowat;
+	u32				user_timeout;
+	unsigned long			ut_start;
 	u32				snd_max;
 	u32				snd_sml;
 	u32				snd_wl1;
@@ -629,7 +635,8 @@ struct xtcp_sock {
 					cork:1,
 					fin_queued:1,
 					orphan_counted:1,
-					recvmsg_inq:1;
+					recvmsg_inq:1,
+					pingpong:1;
 	u8				ecn_syn:1,
 					ecn_ok:1,
 					ecn_demand_cwr:1,

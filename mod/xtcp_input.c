@@ -164,6 +164,7 @@ static void xtcp_rcv_synsent(struct sock *sk, struct sk_buff *skb,
 		if (xs->srtt_us)
 			xtcp_set_rto(xs);
 		xs->snd_una = ack;
+		xs->ut_start = 0;
 		xs->bytes_acked = 1;	/* the SYN, as tcp_snd_una_update() */
 		xtcp_clear_timers(sk);
 		xtcp_established(sk);
@@ -495,6 +496,8 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 		return -1;
 
 	xtcp_replace_ts_recent(xs, seq, o);
+	if (xs->probes)
+		xs->ut_start = 0;
 	xs->probes = 0;
 	xs->rcv_tstamp = jiffies;
 	WRITE_ONCE(sk->sk_err_soft, 0);
@@ -537,6 +540,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	if (after(ack, xs->snd_nxt))
 		xs->snd_nxt = ack;
 	xs->retransmits = 0;
+	xs->ut_start = 0;
 	if (xs->srtt_us)
 		xtcp_set_rto(xs);		/* new data acked: no backoff */
 

@@ -381,6 +381,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->cork = lxs->cork;
 	xs->recvmsg_inq = lxs->recvmsg_inq;
 	xs->notsent_lowat = lxs->notsent_lowat;
+	xs->user_timeout = lxs->user_timeout;
 	xs->keepalive_time = lxs->keepalive_time;
 	xs->keepalive_intvl = lxs->keepalive_intvl;
 	xs->keepalive_probes = lxs->keepalive_probes;

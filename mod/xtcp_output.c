@@ -890,6 +890,7 @@ int xtcp_send_syn(struct sock *sk)
 	xs->retransmits = 0;
 	xs->rto = HZ;
 	xs->retrans_stamp = xtcp_clock_ms();
+	xs->ut_start = jiffies;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ACTIVEOPENS);
 	xtcp_reset_retrans_timer(sk);
 	return xtcp_transmit(sk, TCPHDR_SYN, xs->iss);

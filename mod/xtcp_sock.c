@@ -645,6 +645,25 @@ static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		if (!val && sk->sk_state != TCP_CLOSE)
 			xtcp_write_xmit(sk, true);
 		break;
+	case TCP_USER_TIMEOUT:
+		/* ms; 0 restores the retry counts alone, as Linux. */
+		if (val < 0)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(xtcp_sk(sk)->user_timeout, val);
+		break;
+	case TCP_QUICKACK:
+		/* As tcp_setsockopt(): 1 sends owed ACKs now and quickly. */
+		xtcp_sk(sk)->pingpong = !val;
+		if (val) {
+			xtcp_sk(sk)->quickacks = 16;
+			if (xtcp_sk(sk)->ack_pending &&
+			    sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
+				xtcp_send_ack(sk, TCPHDR_ACK);
+		} else {
+			xtcp_sk(sk)->quickacks = 0;
+		}
+		break;
 	case TCP_NOTSENT_LOWAT:
 		WRITE_ONCE(xtcp_sk(sk)->notsent_lowat, val);
 		sk->sk_write_space(sk);
@@ -695,6 +714,12 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		return -EINVAL;
 	if (optname == TCP_INFO)
 		return xtcp_get_info(sk, optval, optlen);
+	if (optname == TCP_CC_INFO) {
+		/* NewReno has no congestion-control information (Linux's reno). */
+		if (put_user(0, optlen))
+			return -EFAULT;
+		return 0;
+	}
 	if (optname == TCP_CONGESTION) {
 		/* NewReno: Linux's "reno", zero-padded as a ca_ops name. */
 		static const char name[TCP_CA_NAME_MAX] = "reno";
@@ -725,6 +750,12 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 		break;
 	case TCP_NOTSENT_LOWAT:
 		val = READ_ONCE(xs->notsent_lowat);
+		break;
+	case TCP_USER_TIMEOUT:
+		val = READ_ONCE(xs->user_timeout);
+		break;
+	case TCP_QUICKACK:
+		val = !xs->pingpong;
 		break;
 	case TCP_KEEPIDLE:
 	case TCP_KEEPINTVL:

@@ -68,6 +68,18 @@ void xtcp_reset_retrans_timer(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long when = sk->sk_state == TCP_FIN_WAIT2 ?
 			     xtcp_knob(sock_net(sk), XTCP_KNOB_FIN_TIMEOUT) * HZ : xs->rto;
+	u32 ut = READ_ONCE(xs->user_timeout);
+
+	/*
+	 * tcp_clamp_rto_to_user_timeout(): with TCP_USER_TIMEOUT the timer
+	 * does not sleep past the moment the connection is to give up.
+	 */
+	if (ut && xs->ut_start && sk->sk_state != TCP_FIN_WAIT2) {
+		long left = (long)(xs->ut_start + msecs_to_jiffies(ut) -
+				   jiffies);
+
+		when = left <= 0 ? 1 : min_t(unsigned long, when, left);
+	}
 
 	xs->retrans_deadline = jiffies + when;
 	sk_reset_timer(sk, &xs->retrans_timer, xs->retrans_deadline);
@@ -84,6 +96,19 @@ void xtcp_schedule_ack(struct sock *sk)
 	xs->ack_pending = true;
 	if (!timer_pending(&xs->delack_timer))
 		sk_reset_timer(sk, &xs->delack_timer, jiffies + XTCP_DELACK);
+}
+
+/*
+ * TCP_USER_TIMEOUT: have (re)transmissions or probes gone unanswered
+ * for longer than the user allows (retransmits_timed_out() with the
+ * user's timeout)?
+ */
+static bool xtcp_user_timed_out(const struct xtcp_sock *xs)
+{
+	u32 ut = READ_ONCE(xs->user_timeout);
+
+	return ut && xs->ut_start &&
+	       !time_before(jiffies, xs->ut_start + msecs_to_jiffies(ut));
 }
 
 static void xtcp_timeout(struct sock *sk)
@@ -151,7 +176,9 @@ static void xtcp_probe_timer(struct sock *sk)
 	} else {
 		limit = xtcp_max_retries(sk, true);
 	}
-	if (xs->probes >= limit) {
+	if (!xs->probes)
+		xs->ut_start = jiffies;
+	if (xs->probes >= limit || xtcp_user_timed_out(xs)) {
 		xtcp_timeout(sk);
 		return;
 	}
@@ -171,7 +198,8 @@ static void xtcp_retransmit_timer(struct sock *sk)
 	switch (sk->sk_state) {
 	case TCP_SYN_SENT:
 	case TCP_SYN_RECV:
-		if (xs->retransmits >= xtcp_knob(sock_net(sk), XTCP_KNOB_SYN_RETRIES)) {
+		if (xs->retransmits >= xtcp_knob(sock_net(sk), XTCP_KNOB_SYN_RETRIES) ||
+		    xtcp_user_timed_out(xs)) {
 			xtcp_timeout(sk);
 			return;
 		}
@@ -204,7 +232,13 @@ static void xtcp_retransmit_timer(struct sock *sk)
 	if (xtcp_out_of_resources(sk))
 		return;
 	limit = xtcp_max_retries(sk, xs->rto < XTCP_RTO_MAX);
-	if (xs->retransmits >= limit) {
+	/* The user's timeout counts from the head's first transmission. */
+	if (!xs->retransmits) {
+		struct sk_buff *head = skb_peek(&sk->sk_write_queue);
+
+		xs->ut_start = head ? XTCP_SKB_CB(head)->when : jiffies;
+	}
+	if (xs->retransmits >= limit || xtcp_user_timed_out(xs)) {
 		xtcp_timeout(sk);
 		return;
 	}

@@ -281,4 +281,89 @@ TEST_F(info, congestion_name)
 	close(fd);
 }
 
+/*
+ * TCP_USER_TIMEOUT: with the server gone silent (an INPUT drop rule in
+ * B), a write's retransmissions give up with ETIMEDOUT once the user's
+ * 2 s have passed, long before tcp_retries2 would; Linux's TCP as the
+ * reference in the same run.
+ */
+static long long user_timeout_ms(struct __test_metadata *_metadata,
+				 struct netpair *np, int family)
+{
+	struct sockaddr_in sin = sin_make(NETPAIR_B_ADDR, SRV_PORT);
+	struct server s = { .lfd = -1 };
+	int fd, ut = 2000, got = 0, err = 0;
+	socklen_t len = sizeof(got);
+	char buf[1000] = { 0 };
+	long long start;
+	pthread_t t;
+
+	s.lfd = socket_in_netns(np->b, AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, s.lfd);
+	setsockopt(s.lfd, SOL_SOCKET, SO_REUSEADDR, &ut, sizeof(ut));
+	ASSERT_EQ(0, bind_err(s.lfd, "0.0.0.0", SRV_PORT));
+	ASSERT_EQ(0, listen(s.lfd, 4));
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	fd = socket(family, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut,
+				sizeof(ut)));
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &got,
+				&len));
+	EXPECT_EQ(2000, got);
+	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, run_cmd_in_netns(np->b, "nft add table inet ut && "
+				      "nft add chain inet ut in '{ type filter hook input priority 0; }' && "
+				      "nft add rule inet ut in tcp dport %d drop", SRV_PORT));
+	start = now_ms();
+	ASSERT_EQ((ssize_t)sizeof(buf), write(fd, buf, sizeof(buf)));
+	while (now_ms() - start < 30000) {
+		len = sizeof(err);
+		if (!getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) && err)
+			break;
+		usleep(50 * 1000);
+	}
+	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("%s: %s", fam_name(family),
+					  strerror(err));
+	run_cmd_in_netns(np->b, "nft delete table inet ut");
+	close(fd);
+	shutdown(s.lfd, SHUT_RDWR);
+	pthread_cancel(t);
+	pthread_join(t, NULL);
+	close(s.lfd);
+	return now_ms() - start;
+}
+
+TEST_F_TIMEOUT(info, user_timeout, 90)
+{
+	long long l = user_timeout_ms(_metadata, &self->np, AF_INET);
+	long long x = user_timeout_ms(_metadata, &self->np, xtcp_family());
+
+	TH_LOG("ETIMEDOUT after %lld ms on Linux, %lld ms on xtcp", l, x);
+	EXPECT_LE(1800, x);
+	EXPECT_GE(8000, x);
+}
+
+/* TCP_QUICKACK reads 1 until set to 0; TCP_CC_INFO has nothing for reno. */
+TEST_F(info, quickack_and_cc_info)
+{
+	int fd = socket(xtcp_family(), SOCK_STREAM, 0);
+	int val = -1, zero = 0;
+	socklen_t len = sizeof(val);
+	char cc[64];
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &val, &len));
+	EXPECT_EQ(1, val);
+	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero,
+				sizeof(zero)));
+	len = sizeof(val);
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &val, &len));
+	EXPECT_EQ(0, val);
+	len = sizeof(cc);
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_CC_INFO, cc, &len));
+	EXPECT_EQ(0U, len);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
