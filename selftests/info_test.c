@@ -323,8 +323,8 @@ static long long user_timeout_ms(struct __test_metadata *_metadata,
 			break;
 		usleep(50 * 1000);
 	}
-	EXPECT_EQ(ETIMEDOUT, err) TH_LOG("%s: %s", fam_name(family),
-					  strerror(err));
+	EXPECT_EQ(ETIMEDOUT, err)
+		TH_LOG("%s: %s", fam_name(family), strerror(err));
 	run_cmd_in_netns(np->b, "nft delete table inet ut");
 	close(fd);
 	shutdown(s.lfd, SHUT_RDWR);
