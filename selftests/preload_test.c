@@ -114,7 +114,18 @@ static void case_eager(void)
 	CHECK(fcntl(fd, F_GETFL) & O_NONBLOCK);
 	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	/* What xtcp refuses comes back as xtcp's errno. */
-	CHECK(setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) == EOPNOTSUPP);
+	CHECK(setsockopt_int(fd, SOL_SOCKET, SO_ZEROCOPY, 1) == EOPNOTSUPP);
+	/* SO_REUSEPORT becomes xtcp's XTCP_REUSEPORT, and reads back. */
+	CHECK(setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) == 0);
+	CHECK(getsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) == 1);
+	other = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(setsockopt_int(other, SOL_SOCKET, SO_REUSEPORT, 1) == 0);
+	CHECK(bind_err(fd, "127.0.0.1", 5300) == 0 && !listen(fd, 4));
+	CHECK(bind_err(other, "127.0.0.1", 5300) == 0 && !listen(other, 4));
+	close(other);
+	other = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(bind_err(other, "127.0.0.1", 5300) == EADDRINUSE);
+	close(other);
 	close(fd);
 
 	fd = socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
@@ -246,9 +257,17 @@ static void case_ports(void)
 
 	/* An option xtcp refuses fails the move, with xtcp's errno. */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
-	CHECK(!setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+	CHECK(!setsockopt_int(fd, SOL_SOCKET, SO_ZEROCOPY, 1));
 	CHECK(bind_err(fd, "127.0.0.1", 5101) == EOPNOTSUPP);
 	CHECK(raw_domain(fd) == AF_INET);
+	close(fd);
+
+	/* SO_REUSEPORT carried over as xtcp's XTCP_REUSEPORT. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(!setsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT, 1));
+	CHECK(bind_err(fd, "127.0.0.1", 5101) == 0);
+	CHECK(is_xtcp(fd));
+	CHECK(getsockopt_int(fd, SOL_SOCKET, SO_REUSEPORT) == 1);
 	close(fd);
 	close(ofd);
 	close(lfd);

@@ -40,10 +40,10 @@
  * The program always gets xtcp's answer, never a silent fallback to
  * Linux's TCP: if socket(AF_XTCP) fails, or xtcp refuses an option being
  * carried over, the call that made the move fails with that errno and
- * the candidate stays as it was. SO_REUSEPORT is passed through as any
- * option; the 6.1 socket core refuses it to xtcp with EOPNOTSUPP (see
- * Documentation/xtcp.rst). If xtcp offers it one day under its own level,
- * setsockopt() below is where it would be translated.
+ * the candidate stays as it was. SO_REUSEPORT, which the 6.1 socket core
+ * refuses to xtcp with EOPNOTSUPP (see Documentation/xtcp.rst), becomes
+ * xtcp's own SOL_XTCP/XTCP_REUSEPORT on an xtcp socket, set or carried
+ * over; getsockopt(SO_REUSEPORT) reads the same flag back.
  *
  * Limits: a candidate registered with epoll before it moves loses that
  * registration (the old file is closed); listen() without bind() picks
@@ -417,6 +417,18 @@ static void cand_record(struct cand *c, int level, int name,
 }
 
 /*
+ * setsockopt() on a socket known to be xtcp's (@xtcp): SO_REUSEPORT goes
+ * to xtcp's own level, everything else as it is.
+ */
+static int set_opt(int fd, bool xtcp, int level, int name, const void *val,
+		   socklen_t len)
+{
+	if (xtcp && level == SOL_SOCKET && name == SO_REUSEPORT)
+		return real_setsockopt(fd, SOL_XTCP, XTCP_REUSEPORT, val, len);
+	return real_setsockopt(fd, level, name, val, len);
+}
+
+/*
  * Replace the candidate at fd with an xtcp socket: same options, file
  * flags and, if rebind, the address it was bound to on Linux's TCP. On
  * failure errno is xtcp's and fd is untouched (unless the final bind()
@@ -433,7 +445,7 @@ static int cand_move(int fd, struct cand *c, bool rebind)
 	if (nfd < 0)
 		return -1;
 	for (o = c->opts; o; o = o->next) {
-		if (real_setsockopt(nfd, o->level, o->name, o->val, o->len))
+		if (set_opt(nfd, true, o->level, o->name, o->val, o->len))
 			goto fail;
 	}
 	fl = fcntl(fd, F_GETFL);
@@ -586,8 +598,9 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 }
 
 /*
- * setsockopt(): passed through. In lazy mode, what succeeds on a
- * candidate at the levels xtcp shares with TCP is recorded for the move.
+ * setsockopt(): passed through (SO_REUSEPORT translated on an xtcp
+ * socket). In lazy mode, what succeeds on a candidate at the levels xtcp
+ * shares with TCP is recorded for the move.
  */
 int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
@@ -595,7 +608,8 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	int ret;
 
 	init();
-	ret = real_setsockopt(fd, level, name, val, len);
+	ret = set_opt(fd, level == SOL_SOCKET && name == SO_REUSEPORT &&
+		      is_xtcp(fd), level, name, val, len);
 	if (ret || !lazy || (level != SOL_SOCKET && level != IPPROTO_TCP &&
 			     level != IPPROTO_IP))
 		return ret;
