@@ -138,8 +138,12 @@ run_program() {
 	check_module "$name"
 	warn=$(dmesg_since_start "$name" | grep -E "$KERNEL_RE")
 	if [ -n "$warn" ]; then
-		echo "# kernel log while $name ran:"
-		dmesg_since_start "$name" | tail -n 100 | sed 's/^/# /'
+		# From the first report on: a repeating one (a soft lockup)
+		# must not push the first backtrace out.
+		echo "# kernel log while $name ran, from the first report:"
+		dmesg_since_start "$name" |
+			awk -v re="$KERNEL_RE" 'f || $0 ~ re { f = 1; if (++n <= 200) print }' |
+			sed 's/^/# /'
 		emit "not ok" "$name: kernel warning"
 	fi
 }
