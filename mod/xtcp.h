@@ -878,6 +878,7 @@ void xtcp_purge_write_queue(struct sock *sk);
 void xtcp_send_rst_reply(struct net *net, struct sk_buff *skb);
 void xtcp_send_reply(struct net *net, struct sk_buff *in, u8 flags, u32 seq,
 		     u32 ack, u16 window, const u32 *ts);
+struct rtable *xtcp_req_route(struct sock *lsk, const struct xtcp_hnode *hn);
 int xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
 		     u32 tsval);
 void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,

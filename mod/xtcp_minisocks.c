@@ -144,14 +144,11 @@ static int xtcp_req_init_rwin(struct sock *lsk, struct xtcp_request *req)
 {
 	const struct xtcp_hnode *hn = &req->hnode;
 	u16 user_mss = xtcp_sk(lsk)->user_mss;
-	struct flowi4 fl4;
 	struct rtable *rt;
 	u32 mss;
 	u8 wscale;
 
-	rt = ip_route_output_ports(sock_net(lsk), &fl4, lsk, hn->raddr,
-				   hn->laddr, hn->rport, hn->lport, IPPROTO_TCP,
-				   RT_CONN_FLAGS(lsk), lsk->sk_bound_dev_if);
+	rt = xtcp_req_route(lsk, hn);
 	if (IS_ERR(rt))
 		return PTR_ERR(rt);
 	mss = dst_metric_advmss(&rt->dst);
@@ -352,7 +349,6 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	struct inet_sock *inet;
 	struct xtcp_sock *xs;
 	struct sock *child;
-	struct flowi4 fl4;
 	struct rtable *rt;
 	u32 now;
 
@@ -360,9 +356,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 		__XTCP_INC_STATS(net, XTCP_MIB_LISTENOVERFLOWS);
 		return NULL;
 	}
-	rt = ip_route_output_ports(net, &fl4, lsk, hn->raddr, hn->laddr,
-				   hn->rport, hn->lport, IPPROTO_TCP,
-				   RT_CONN_FLAGS(lsk), lsk->sk_bound_dev_if);
+	rt = xtcp_req_route(lsk, hn);
 	if (IS_ERR(rt))
 		return NULL;
 	child = sk_clone_lock(lsk, GFP_ATOMIC);

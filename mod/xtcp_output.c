@@ -1030,6 +1030,25 @@ void xtcp_tw_send_ack(struct net *net, const struct xtcp_tw *tw,
 }
 
 /**
+ * xtcp_req_route() - the route of a request's segments
+ * @lsk: the listener
+ * @hn: the request's 4-tuple
+ *
+ * As the listener would route them: its bound device, mark and TOS.
+ *
+ * Return: the route (a reference held) or an ERR_PTR().
+ */
+struct rtable *xtcp_req_route(struct sock *lsk, const struct xtcp_hnode *hn)
+{
+	struct flowi4 fl4;
+
+	return ip_route_output_ports(sock_net(lsk), &fl4, lsk, hn->raddr,
+				     hn->laddr, hn->rport, hn->lport,
+				     IPPROTO_TCP, RT_CONN_FLAGS(lsk),
+				     lsk->sk_bound_dev_if);
+}
+
+/**
  * xtcp_send_synack() - send a request's SYN-ACK
  * @lsk: the listener
  * @req: the request
@@ -1054,12 +1073,9 @@ int xtcp_send_synack(struct sock *lsk, const struct xtcp_request *req,
 	unsigned int optlen;
 	struct sk_buff *skb;
 	struct tcphdr *th;
-	struct flowi4 fl4;
 	struct rtable *rt;
 
-	rt = ip_route_output_ports(net, &fl4, lsk, hn->raddr, hn->laddr,
-				   hn->rport, hn->lport, IPPROTO_TCP,
-				   RT_CONN_FLAGS(lsk), lsk->sk_bound_dev_if);
+	rt = xtcp_req_route(lsk, hn);
 	if (IS_ERR(rt)) {
 		XTCP_INC_STATS(net, XTCP_MIB_OUTNOROUTE);
 		return PTR_ERR(rt);

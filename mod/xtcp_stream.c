@@ -256,7 +256,7 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 		xs->write_seq += copy;
 		copied += copy;
 		if (!msg_data_left(msg)) {
-			/* As tcp_sendmsg(): MSG_EOR closes the record. */
+			/* MSG_EOR closes the record, as in Linux's TCP. */
 			if (flags & MSG_EOR)
 				XTCP_SKB_CB(skb)->eor = 1;
 		} else if (xtcp_forced_push(xs)) {
