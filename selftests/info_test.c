@@ -165,8 +165,25 @@ TEST_F(info, after_transfer)
 {
 	struct tcp_info l, x;
 
+	int tries;
+
 	transfer_info(_metadata, &self->np, AF_INET, &l);
-	transfer_info(_metadata, &self->np, xtcp_family(), &x);
+	/*
+	 * Nothing is lost on the veth pair, but under emulation the whole VM
+	 * can stall past a 200 ms RTO and the timer then fires before the
+	 * ACK that was on its way. Such a transfer is tried again (its
+	 * counters are still checked for consistency); three in a row with
+	 * retransmissions fail.
+	 */
+	for (tries = 1; ; tries++) {
+		transfer_info(_metadata, &self->np, xtcp_family(), &x);
+		EXPECT_EQ(x.tcpi_bytes_sent - UP_BYTES,
+			  (unsigned long long)x.tcpi_bytes_retrans);
+		if (!x.tcpi_total_retrans || tries == 3)
+			break;
+		TH_LOG("try %d: %u segments retransmitted, cwnd %u; again",
+		       tries, x.tcpi_total_retrans, x.tcpi_snd_cwnd);
+	}
 
 	EXPECT_EQ(ST_ESTABLISHED, x.tcpi_state);
 	EXPECT_EQ(l.tcpi_state, x.tcpi_state);
