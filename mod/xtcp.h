@@ -509,8 +509,8 @@ struct xtcp_request {
  * @probes: zero-window (or keepalive) probes sent since the last
  *	acceptable ACK
  * @backoff: zero-window probes sent since the window was last open
- * @highest_sack: highest sequence the peer has SACKed (valid while in
- *	flight data has SACKed segments)
+ * @highest_sack: highest sequence the peer has SACKed; means something
+ *	only within (snd_una, snd_max], xtcp_sacktag() resets it otherwise
  * @rexmit_high: in recovery, holes below this have been retransmitted
  * @last_ooo_seq: sequence of the latest out-of-order arrival (its SACK
  *	block goes first, RFC 2018)

@@ -220,6 +220,10 @@ static bool xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 	struct sk_buff *skb;
 	int i;
 
+	/* Only a mark within (snd_una, snd_max] means anything. */
+	if (!after(xs->highest_sack, xs->snd_una) ||
+	    after(xs->highest_sack, xs->snd_max))
+		xs->highest_sack = xs->snd_una;
 	for (i = 0; i < o->num_sacks; i++) {
 		u32 start = o->sacks[i][0], end = o->sacks[i][1];
 
@@ -558,8 +562,14 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 			xs->snd_cwnd++;
 			if (before(xs->rexmit_high, xs->snd_una))
 				xs->rexmit_high = xs->snd_una;
-			if (!xs->sack_ok || !xtcp_retransmit_hole(sk))
+			/*
+			 * With SACK only what IsLost() is goes out (RFC 6675):
+			 * the head may still be on its way.
+			 */
+			if (!xs->sack_ok)
 				xtcp_retransmit_head(sk);
+			else
+				xtcp_retransmit_hole(sk);
 		}
 	} else {
 		xs->dupacks = 0;

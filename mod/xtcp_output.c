@@ -569,6 +569,8 @@ void xtcp_retransmit_head(struct sock *sk)
 	if (!skb || skb == xtcp_sk(sk)->send_head)
 		return;
 	XTCP_SKB_CB(skb)->retrans = 1;
+	if (after(XTCP_SKB_CB(skb)->end_seq, xtcp_sk(sk)->rexmit_high))
+		xtcp_sk(sk)->rexmit_high = XTCP_SKB_CB(skb)->end_seq;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
 	xtcp_send_queued(sk, skb);
 }
@@ -577,32 +579,49 @@ void xtcp_retransmit_head(struct sock *sk)
  * xtcp_retransmit_hole() - SACK recovery: resend the next lost segment
  * @sk: the socket, owned by the caller
  *
- * The first segment at or after rexmit_high that the peer has not
- * SACKed and that lies below the highest SACKed sequence (so later data
- * got through: RFC 6675's loss test, simplified) goes out again.
+ * RFC 6675's IsLost(): a segment the peer has not SACKed is taken as
+ * lost once TCP_FASTRETRANS_THRESH (DupThresh) segments above it have
+ * been SACKed; fewer may only be reordering, which two CPUs feeding one
+ * link produce routinely. The lowest such segment at or after
+ * rexmit_high (RFC 6675's HighRxt) goes out again. The queue is walked
+ * from its tail down, counting SACKed segments, so one pass finds it.
  *
  * Return: true if one was sent.
  */
 bool xtcp_retransmit_hole(struct sock *sk)
 {
+	struct sk_buff_head *queue = &sk->sk_write_queue;
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb;
+	struct sk_buff *skb, *lost = NULL;
+	u32 sacked_above = 0;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	/* From the last segment sent: the unsent ones are not counted. */
+	skb = xs->send_head;
+	if (skb && !before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
+		skb = skb->prev;
+	else
+		skb = skb_peek_tail(queue);
+	for (; skb && skb != (struct sk_buff *)queue; skb = skb->prev) {
 		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (!before(cb->seq, xs->highest_sack) ||
-		    !before(cb->seq, xs->snd_max))
+		if (before(cb->seq, xs->rexmit_high) ||
+		    before(cb->seq, xs->snd_una))
 			break;
-		if (cb->sacked || before(cb->seq, xs->rexmit_high))
+		if (!before(cb->seq, xs->snd_max))
 			continue;
-		cb->retrans = 1;
-		xs->rexmit_high = cb->end_seq;
-		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
-		xtcp_send_queued(sk, skb);
-		return true;
+		if (cb->sacked)
+			sacked_above += DIV_ROUND_UP(skb->len ? : 1,
+						     max_t(u32, xs->mss_cache, 1));
+		else if (sacked_above >= TCP_FASTRETRANS_THRESH)
+			lost = skb;
 	}
-	return false;
+	if (!lost)
+		return false;
+	XTCP_SKB_CB(lost)->retrans = 1;
+	xs->rexmit_high = XTCP_SKB_CB(lost)->end_seq;
+	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
+	xtcp_send_queued(sk, lost);
+	return true;
 }
 
 /*

@@ -4,7 +4,7 @@
  * TCP as the reference: the same calls on a Linux TCP socket in the same
  * run, and the fields compared. A closed socket, a connection after a
  * transfer to a Linux server over veth, a listener with connections
- * queued, and a short optlen.
+ * queued, a transfer that lost one segment, and a short optlen.
  */
 #define _GNU_SOURCE
 #include <linux/tcp.h>
@@ -117,7 +117,8 @@ static void *serve(void *arg)
 
 /* A client of @family sends UP_BYTES, reads DOWN_BYTES, then TCP_INFO. */
 static void transfer_info(struct __test_metadata *_metadata,
-			  struct netpair *np, int family, struct tcp_info *ti)
+			  struct netpair *np, int family, struct tcp_info *ti,
+			  int drop_nth)
 {
 	struct sockaddr_in sin = sin_make(NETPAIR_B_ADDR, SRV_PORT);
 	static char buf[65536];
@@ -134,6 +135,17 @@ static void transfer_info(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, listen(s.lfd, 4));
 	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
 
+	/*
+	 * B's INPUT drops its drop_nth full-sized segment toward the server
+	 * (numgen counts only what matched the port and length before it):
+	 * exactly one data segment is lost.
+	 */
+	if (drop_nth)
+		ASSERT_EQ(0, run_cmd_in_netns(np->b, "nft add table inet lose && "
+					      "nft add chain inet lose in '{ type filter hook input priority 0; }' && "
+					      "nft add rule inet lose in tcp dport %d meta length gt 1000 "
+					      "numgen inc mod 1000000 %d counter drop",
+					      SRV_PORT, drop_nth - 1));
 	fd = socket(family, SOCK_STREAM, 0);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)))
@@ -154,6 +166,13 @@ static void transfer_info(struct __test_metadata *_metadata,
 	close(fd);
 	pthread_join(t, NULL);
 	close(s.lfd);
+	if (drop_nth) {
+		EXPECT_EQ(0, run_cmd_in_netns(np->b, "nft list chain inet lose in | "
+					      "grep -q 'counter packets 1 '"))
+			TH_LOG("%s: the rule did not drop exactly one segment",
+			       fam_name(family));
+		run_cmd_in_netns(np->b, "nft delete table inet lose");
+	}
 	EXPECT_EQ(UP_BYTES, s.got);
 }
 
@@ -167,7 +186,7 @@ TEST_F(info, after_transfer)
 
 	int tries;
 
-	transfer_info(_metadata, &self->np, AF_INET, &l);
+	transfer_info(_metadata, &self->np, AF_INET, &l, 0);
 	/*
 	 * Nothing is lost on the veth pair, but under emulation the whole VM
 	 * can stall past a 200 ms RTO and the timer then fires before the
@@ -176,7 +195,7 @@ TEST_F(info, after_transfer)
 	 * retransmissions fail.
 	 */
 	for (tries = 1; ; tries++) {
-		transfer_info(_metadata, &self->np, xtcp_family(), &x);
+		transfer_info(_metadata, &self->np, xtcp_family(), &x, 0);
 		EXPECT_EQ(x.tcpi_bytes_sent - UP_BYTES,
 			  (unsigned long long)x.tcpi_bytes_retrans);
 		if (!x.tcpi_total_retrans || tries == 3)
@@ -223,6 +242,52 @@ TEST_F(info, after_transfer)
 	TH_LOG("Linux rtt %u us cwnd %u segs %u/%u; xtcp rtt %u us cwnd %u segs %u/%u",
 	       l.tcpi_rtt, l.tcpi_snd_cwnd, l.tcpi_segs_out, l.tcpi_segs_in,
 	       x.tcpi_rtt, x.tcpi_snd_cwnd, x.tcpi_segs_out, x.tcpi_segs_in);
+}
+
+/*
+ * One data segment lost on the way (the sixth full-sized one, dropped by
+ * B's INPUT): the connection retransmits it once, by fast retransmit
+ * with SACK, never by a timeout, on Linux's TCP as on xtcp. Segmentation
+ * offload is off on A's end so that Linux's TCP sends single segments
+ * too and both lose the same one.
+ */
+TEST_F(info, retransmits_after_drop)
+{
+	struct tcp_info l, x;
+	int tries;
+
+	ASSERT_EQ(0, run_cmd("ethtool -K %s tso off gso off", NETPAIR_A_DEV));
+	transfer_info(_metadata, &self->np, AF_INET, &l, 6);
+	EXPECT_EQ(1U, l.tcpi_total_retrans);
+	/* A stall under emulation can add a spurious RTO: see above. */
+	for (tries = 1; ; tries++) {
+		long long rtos = xtcp_stat("Timeouts");
+		long long fast = xtcp_stat("FastRetrans");
+
+		transfer_info(_metadata, &self->np, xtcp_family(), &x, 6);
+		if (x.tcpi_total_retrans == 1 || tries == 3)
+			break;
+		TH_LOG("try %d: %u segments retransmitted (%lld timeouts, %lld fast retransmits); again",
+		       tries, x.tcpi_total_retrans, xtcp_stat("Timeouts") - rtos,
+		       xtcp_stat("FastRetrans") - fast);
+	}
+	EXPECT_EQ(l.tcpi_total_retrans, x.tcpi_total_retrans);
+	EXPECT_EQ(l.tcpi_bytes_retrans, x.tcpi_bytes_retrans);
+	EXPECT_EQ((unsigned long long)l.tcpi_snd_mss, x.tcpi_bytes_retrans);
+	EXPECT_EQ(x.tcpi_bytes_sent - UP_BYTES,
+		  (unsigned long long)x.tcpi_bytes_retrans);
+	EXPECT_EQ(0U, x.tcpi_retransmits);
+	EXPECT_EQ(0U, x.tcpi_lost);
+	EXPECT_EQ(0U, x.tcpi_unacked);
+	EXPECT_EQ(l.tcpi_bytes_acked, x.tcpi_bytes_acked);
+	EXPECT_EQ(l.tcpi_ca_state, x.tcpi_ca_state);
+	/* One loss episode: ssthresh came down from its initial infinity. */
+	EXPECT_GT(0x7fffffffU, x.tcpi_snd_ssthresh);
+	EXPECT_GT(0x7fffffffU, l.tcpi_snd_ssthresh);
+	TH_LOG("Linux retrans %u bytes %llu ssthresh %u cwnd %u; xtcp retrans %u bytes %llu ssthresh %u cwnd %u",
+	       l.tcpi_total_retrans, l.tcpi_bytes_retrans, l.tcpi_snd_ssthresh,
+	       l.tcpi_snd_cwnd, x.tcpi_total_retrans, x.tcpi_bytes_retrans,
+	       x.tcpi_snd_ssthresh, x.tcpi_snd_cwnd);
 }
 
 /* Two connections queued on a listener of backlog 5. */
