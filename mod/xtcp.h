@@ -512,6 +512,9 @@ struct xtcp_request {
  * @highest_sack: highest sequence the peer has SACKed; means something
  *	only within (snd_una, snd_max], xtcp_sacktag() resets it otherwise
  * @rexmit_high: in recovery, holes below this have been retransmitted
+ * @prior_cwnd: cwnd when SACK recovery began (PRR's RecoverFS)
+ * @prr_delivered: segments delivered to the peer during this recovery
+ * @prr_out: segments sent during this recovery
  * @last_ooo_seq: sequence of the latest out-of-order arrival (its SACK
  *	block goes first, RFC 2018)
  * @deferred: enum xtcp_deferred_bits, set from softirq (atomic bitops)
@@ -647,6 +650,9 @@ struct xtcp_sock {
 	u8				backoff;
 	u32				highest_sack;
 	u32				rexmit_high;
+	u32				prior_cwnd;
+	u32				prr_delivered;
+	u32				prr_out;
 	u32				last_ooo_seq;
 	unsigned long			deferred;
 	u32				mtu_info;
@@ -868,7 +874,13 @@ int xtcp_retransmit_syn(struct sock *sk);
 int xtcp_send_ack(struct sock *sk, u8 flags);
 void xtcp_write_xmit(struct sock *sk, bool push);
 void xtcp_retransmit_head(struct sock *sk);
+int xtcp_send_queued(struct sock *sk, struct sk_buff *skb);
+
+/* xtcp_recovery.c */
+u32 xtcp_pipe(struct sock *sk);
 bool xtcp_retransmit_hole(struct sock *sk);
+void xtcp_sack_enter_recovery(struct sock *sk, u32 newly);
+void xtcp_sack_recovery_ack(struct sock *sk, u32 newly, bool una_advanced);
 void xtcp_enter_loss(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);

@@ -211,12 +211,12 @@ static void xtcp_rcv_synrecv(struct sock *sk, const struct tcphdr *th)
 /*
  * Mark the segments the peer's SACK blocks cover. Blocks outside
  * (snd_una, snd_max] are ignored (RFC 2883 D-SACKs and bogus ones).
- * Returns true if some segment was newly SACKed.
+ * Returns the number of segments newly SACKed.
  */
-static bool xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
+static u32 xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	bool newly = false;
+	u32 newly = 0;
 	struct sk_buff *skb;
 	int i;
 
@@ -238,7 +238,7 @@ static bool xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 			if (!before(cb->seq, start) &&
 			    !after(cb->end_seq, end) && !cb->sacked) {
 				cb->sacked = 1;
-				newly = true;
+				newly++;
 			}
 		}
 		if (after(end, xs->highest_sack))
@@ -247,17 +247,21 @@ static bool xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 	return newly;
 }
 
-/* Three duplicate ACKs start fast retransmit and recovery (RFC 6582). */
-static void xtcp_dupack(struct sock *sk)
+/*
+ * Three duplicate ACKs start fast retransmit and recovery: with SACK as
+ * RFC 6675 with PRR (xtcp_recovery.c), else NewReno (RFC 6582) with its
+ * window inflation. @newly: segments this ACK SACKed.
+ */
+static void xtcp_dupack(struct sock *sk, u32 newly)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 flight = DIV_ROUND_UP(xs->snd_nxt - xs->snd_una, xs->mss_cache);
 
 	if (xs->in_recovery) {
-		xs->snd_cwnd++;			/* inflation */
-		/* With SACK, every duplicate ACK may free the next hole. */
 		if (xs->sack_ok)
-			xtcp_retransmit_hole(sk);
+			xtcp_sack_recovery_ack(sk, newly, false);
+		else
+			xs->snd_cwnd++;		/* inflation */
 		return;
 	}
 	if (++xs->dupacks < 3)
@@ -269,17 +273,23 @@ static void xtcp_dupack(struct sock *sk)
 	xs->in_cwr = 0;		/* recovery's reduction takes over */
 	xs->rexmit_high = xs->snd_una;
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_FASTRETRANS);
-	if (!xs->sack_ok || !xtcp_retransmit_hole(sk))
+	if (xs->sack_ok)
+		xtcp_sack_enter_recovery(sk, newly);
+	else
 		xtcp_retransmit_head(sk);
 }
 
-/* Free what @ack covers from the write queue; an RTT sample if clean. */
-static void xtcp_clean_acked(struct sock *sk, u32 ack,
-			     const struct xtcp_rx_opts *o)
+/*
+ * Free what @ack covers from the write queue; an RTT sample if clean.
+ * Returns the segments freed that had not been SACKed (newly delivered).
+ */
+static u32 xtcp_clean_acked(struct sock *sk, u32 ack,
+			    const struct xtcp_rx_opts *o)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long sent = 0;
 	bool sample = true;
+	u32 newly = 0;
 	struct sk_buff *skb;
 
 	while ((skb = skb_peek(&sk->sk_write_queue))) {
@@ -296,6 +306,8 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 		else
 			sent = cb->when;
 		xs->delivered++;
+		if (!cb->sacked)
+			newly++;
 		__skb_unlink(skb, &sk->sk_write_queue);
 		xtcp_wmem_free_skb(sk, skb);
 	}
@@ -305,6 +317,7 @@ static void xtcp_clean_acked(struct sock *sk, u32 ack,
 					   o->tsecr) * USEC_PER_MSEC);
 	else if (sample && sent)
 		xtcp_rtt_sample(xs, jiffies_to_usecs(jiffies - sent));
+	return newly;
 }
 
 /*
@@ -481,8 +494,8 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 ack = ntohl(th->ack_seq), seq = ntohl(th->seq);
 	u32 win = (u32)ntohs(th->window) << xs->snd_wscale;
-	u32 old_wnd = xs->snd_wnd, acked;
-	bool sacked = false;
+	u32 old_wnd = xs->snd_wnd, acked, delivered;
+	u32 sacked = 0;
 
 	if (before(ack, xs->snd_una)) {
 		u32 max_window = min_t(u64, xs->max_window, xs->bytes_acked);
@@ -531,7 +544,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	if (ack == xs->snd_una) {
 		if (xs->snd_una != xs->snd_max &&
 		    (sacked || (!len && !th->fin && win == old_wnd)))
-			xtcp_dupack(sk);
+			xtcp_dupack(sk, sacked);
 		trace_xtcp_probe(sk);
 		return 1;
 	}
@@ -539,7 +552,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	acked = ack - xs->snd_una;
 	xs->bytes_acked += acked;
 	xs->backoff = 0;
-	xtcp_clean_acked(sk, ack, o);
+	delivered = xtcp_clean_acked(sk, ack, o) + sacked;
 	xs->snd_una = ack;
 	if (after(ack, xs->snd_nxt))
 		xs->snd_nxt = ack;
@@ -555,6 +568,11 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 			xs->in_recovery = false;
 			xs->snd_cwnd = xs->snd_ssthresh;
 			xs->dupacks = 0;
+		} else if (xs->sack_ok) {
+			/* PRR; only what IsLost() goes out (RFC 6675). */
+			if (before(xs->rexmit_high, xs->snd_una))
+				xs->rexmit_high = xs->snd_una;
+			xtcp_sack_recovery_ack(sk, delivered, true);
 		} else {
 			/* NewReno partial ACK: the next hole goes out now. */
 			xs->snd_cwnd -= min(xs->snd_cwnd - 1,
@@ -562,14 +580,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 			xs->snd_cwnd++;
 			if (before(xs->rexmit_high, xs->snd_una))
 				xs->rexmit_high = xs->snd_una;
-			/*
-			 * With SACK only what IsLost() is goes out (RFC 6675):
-			 * the head may still be on its way.
-			 */
-			if (!xs->sack_ok)
-				xtcp_retransmit_head(sk);
-			else
-				xtcp_retransmit_hole(sk);
+			xtcp_retransmit_head(sk);
 		}
 	} else {
 		xs->dupacks = 0;

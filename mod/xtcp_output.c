@@ -449,13 +449,19 @@ int xtcp_transmit(struct sock *sk, u8 flags, u32 seq)
 	return xtcp_transmit_skb(sk, skb, flags, seq);
 }
 
-/*
- * Send queued segment @skb (its first transmission or a retransmission).
+/**
+ * xtcp_send_queued() - send a segment of the write queue
+ * @sk: the socket, owned by the caller
+ * @skb: the segment (its first transmission or a retransmission)
+ *
  * The queue keeps the original; what goes out is a clone sharing its
  * data, or a copy while an earlier clone is still on its way (the header
- * goes in front of the shared data).
+ * goes in front of the shared data). Counted as PRR's prr_out while in
+ * recovery.
+ *
+ * Return: 0, or a negative errno if nothing went out.
  */
-static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
+int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 {
 	struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 	struct xtcp_sock *xs = xtcp_sk(sk);
@@ -473,6 +479,8 @@ static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 	if (cb->psh)
 		flags |= TCPHDR_PSH;
 	cb->when = jiffies;
+	if (xs->in_recovery)
+		xs->prr_out++;
 	if (skb->len) {
 		xs->data_segs_out++;
 		xs->bytes_sent += skb->len;
@@ -486,10 +494,17 @@ static int xtcp_send_queued(struct sock *sk, struct sk_buff *skb)
 	return xtcp_transmit_skb(sk, out, flags, cb->seq);
 }
 
-/* Segments sent and not yet acknowledged, counted in MSS units. */
-static u32 xtcp_packets_in_flight(const struct xtcp_sock *xs)
+/*
+ * Segments sent and not yet acknowledged, counted in MSS units; in SACK
+ * recovery, RFC 6675's pipe (what is SACKed or lost is not in flight).
+ */
+static u32 xtcp_packets_in_flight(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 bytes = xs->snd_nxt - xs->snd_una;
+
+	if (xs->in_recovery && xs->sack_ok)
+		return xtcp_pipe(sk);
 
 	return DIV_ROUND_UP(bytes, max_t(u32, xs->mss_cache, 1));
 }
@@ -525,7 +540,7 @@ void xtcp_write_xmit(struct sock *sk, bool push)
 		if (skb->len &&
 		    after(cb->end_seq - cb->fin, xs->snd_una + xs->snd_wnd))
 			break;
-		if (xtcp_packets_in_flight(xs) >= xs->snd_cwnd)
+		if (xtcp_packets_in_flight(sk) >= xs->snd_cwnd)
 			break;
 		/*
 		 * Nagle, with Minshall's refinement as Linux has it
@@ -575,55 +590,6 @@ void xtcp_retransmit_head(struct sock *sk)
 	xtcp_send_queued(sk, skb);
 }
 
-/**
- * xtcp_retransmit_hole() - SACK recovery: resend the next lost segment
- * @sk: the socket, owned by the caller
- *
- * RFC 6675's IsLost(): a segment the peer has not SACKed is taken as
- * lost once TCP_FASTRETRANS_THRESH (DupThresh) segments above it have
- * been SACKed; fewer may only be reordering, which two CPUs feeding one
- * link produce routinely. The lowest such segment at or after
- * rexmit_high (RFC 6675's HighRxt) goes out again. The queue is walked
- * from its tail down, counting SACKed segments, so one pass finds it.
- *
- * Return: true if one was sent.
- */
-bool xtcp_retransmit_hole(struct sock *sk)
-{
-	struct sk_buff_head *queue = &sk->sk_write_queue;
-	struct xtcp_sock *xs = xtcp_sk(sk);
-	struct sk_buff *skb, *lost = NULL;
-	u32 sacked_above = 0;
-
-	/* From the last segment sent: the unsent ones are not counted. */
-	skb = xs->send_head;
-	if (skb && !before(XTCP_SKB_CB(skb)->seq, xs->snd_max))
-		skb = skb->prev;
-	else
-		skb = skb_peek_tail(queue);
-	for (; skb && skb != (struct sk_buff *)queue; skb = skb->prev) {
-		struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
-
-		if (before(cb->seq, xs->rexmit_high) ||
-		    before(cb->seq, xs->snd_una))
-			break;
-		if (!before(cb->seq, xs->snd_max))
-			continue;
-		if (cb->sacked)
-			sacked_above += DIV_ROUND_UP(skb->len ? : 1,
-						     max_t(u32, xs->mss_cache, 1));
-		else if (sacked_above >= TCP_FASTRETRANS_THRESH)
-			lost = skb;
-	}
-	if (!lost)
-		return false;
-	XTCP_SKB_CB(lost)->retrans = 1;
-	xs->rexmit_high = XTCP_SKB_CB(lost)->end_seq;
-	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_RETRANSSEGS);
-	xtcp_send_queued(sk, lost);
-	return true;
-}
-
 /*
  * Everything sent goes out again from snd_una as the windows allow (what
  * is SACKed is stepped over by xtcp_write_xmit()), as retransmissions.
@@ -659,7 +625,7 @@ void xtcp_enter_loss(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	xs->snd_ssthresh = max_t(u32, xtcp_packets_in_flight(xs) / 2, 2);
+	xs->snd_ssthresh = max_t(u32, xtcp_packets_in_flight(sk) / 2, 2);
 	xs->snd_cwnd = 1;
 	xs->cwnd_cnt = 0;
 	xs->in_recovery = false;
