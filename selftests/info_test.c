@@ -267,7 +267,7 @@ TEST_F(info, retransmits_after_drop)
 		transfer_info(_metadata, &self->np, xtcp_family(), &x, 6);
 		if (x.tcpi_total_retrans == 1 || tries == 3)
 			break;
-		TH_LOG("try %d: %u segments retransmitted (%lld timeouts, %lld fast retransmits); again",
+		TH_LOG("try %d: %u resent (%lld RTOs, %lld fast retransmits)",
 		       tries, x.tcpi_total_retrans, xtcp_stat("Timeouts") - rtos,
 		       xtcp_stat("FastRetrans") - fast);
 	}
@@ -284,7 +284,7 @@ TEST_F(info, retransmits_after_drop)
 	/* One loss episode: ssthresh came down from its initial infinity. */
 	EXPECT_GT(0x7fffffffU, x.tcpi_snd_ssthresh);
 	EXPECT_GT(0x7fffffffU, l.tcpi_snd_ssthresh);
-	TH_LOG("Linux retrans %u bytes %llu ssthresh %u cwnd %u; xtcp retrans %u bytes %llu ssthresh %u cwnd %u",
+	TH_LOG("retrans, bytes, ssthresh, cwnd: Linux %u %llu %u %u; xtcp %u %llu %u %u",
 	       l.tcpi_total_retrans, l.tcpi_bytes_retrans, l.tcpi_snd_ssthresh,
 	       l.tcpi_snd_cwnd, x.tcpi_total_retrans, x.tcpi_bytes_retrans,
 	       x.tcpi_snd_ssthresh, x.tcpi_snd_cwnd);
