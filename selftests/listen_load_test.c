@@ -52,6 +52,7 @@
 #include "kselftest_harness.h"
 #include "xtcp_test.h"
 #include "xtcp_peer.h"
+#include "xtcp_netns.h"
 
 #include <endian.h>
 #include <netinet/tcp.h>
@@ -63,8 +64,6 @@
 #define B_ADDR		NETPAIR_B_ADDR
 #define XPORT		5000	/* the xtcp listener */
 #define KPORT		5001	/* Linux's listener: the scripted reference */
-#define XTCP_LIST	"/proc/thread-self/net/xtcp"
-#define XTCP_SOCKSTAT	"/proc/thread-self/net/xtcp_sockstat"
 #define SYNCOOKIES	XTCP_SYSCTL_DIR "syncookies"
 #define MAX_TW		XTCP_SYSCTL_DIR "max_tw_buckets"
 #define TW_TIMEOUT	XTCP_SYSCTL_DIR "tw_timeout"
@@ -184,127 +183,6 @@ static void env_teardown(struct __test_metadata *_metadata, struct env *e)
 
 /* ---- namespaces: counters, sysctls and /proc files of B ---- */
 
-/* Step into @nsfd; returns the fd to come back with, or -1. */
-static int ns_enter(int nsfd)
-{
-	int cur = netns_current();
-
-	if (cur < 0)
-		return -1;
-	if (setns(nsfd, CLONE_NEWNET)) {
-		close(cur);
-		return -1;
-	}
-	return cur;
-}
-
-static void ns_leave(int cur)
-{
-	if (setns(cur, CLONE_NEWNET))
-		abort();	/* the caller would be lost */
-	close(cur);
-}
-
-/* An xtcp_stat counter of namespace @nsfd; -1 if not listed. */
-static long long stat_in(int nsfd, const char *name)
-{
-	int cur = ns_enter(nsfd);
-	long long val;
-
-	if (cur < 0)
-		return -1;
-	val = xtcp_stat(name);
-	ns_leave(cur);
-	return val;
-}
-
-/* write_file() in namespace @nsfd; 0 or the errno. */
-static int write_in(int nsfd, const char *path, const char *val)
-{
-	int cur = ns_enter(nsfd), err = EIO;
-
-	if (cur >= 0) {
-		err = write_file(path, val);
-		ns_leave(cur);
-	}
-	return err;
-}
-
-/* read_file() in namespace @nsfd; the length or -errno. */
-static int read_in(int nsfd, const char *path, char *buf, size_t size)
-{
-	int cur = ns_enter(nsfd), n;
-
-	if (cur < 0)
-		return -EIO;
-	n = read_file(path, buf, size);
-	ns_leave(cur);
-	return n;
-}
-
-/**
- * struct sockstat - /proc/net/xtcp_sockstat
- * @inuse: xtcp sockets in the namespace's tables
- * @orphan: orphans, host-wide
- * @tw: TIME_WAIT entries of the namespace
- * @alloc: xtcp sockets allocated, host-wide
- * @mem: socket memory in pages, host-wide
- */
-struct sockstat {
-	int		inuse;
-	int		orphan;
-	int		tw;
-	long long	alloc;
-	long		mem;
-};
-
-/* xtcp_sockstat of namespace @nsfd into @s; 0 or -errno. */
-static int sockstat_in(int nsfd, struct sockstat *s)
-{
-	char buf[256];
-	int n;
-
-	memset(s, 0, sizeof(*s));
-	n = read_in(nsfd, XTCP_SOCKSTAT, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	if (sscanf(buf, "XTCP: inuse %d orphan %d tw %d alloc %lld mem %ld",
-		   &s->inuse, &s->orphan, &s->tw, &s->alloc, &s->mem) != 5)
-		return -EINVAL;
-	return 0;
-}
-
-/* /proc/net/xtcp of @nsfd into @buf; its length, or -errno. */
-static int list_read(int nsfd, char *buf, size_t size)
-{
-	int cur = ns_enter(nsfd), fd, n = 0;
-	ssize_t r;
-
-	buf[0] = '\0';
-	if (cur < 0)
-		return -EIO;
-	fd = open(XTCP_LIST, O_RDONLY | O_CLOEXEC);
-	ns_leave(cur);
-	if (fd < 0)
-		return -errno;
-	while ((size_t)n < size - 1) {
-		r = read(fd, buf + n, size - 1 - n);
-		if (r <= 0)
-			break;
-		n += r;
-	}
-	buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-static char *next_line(char *line)
-{
-	char *nl = strchr(line, '\n');
-
-	return nl ? nl + 1 : line + strlen(line);
-}
-
 /**
  * struct lline - what /proc/net/xtcp lists on one local port
  * @lines: LISTEN lines
@@ -361,35 +239,6 @@ static int list_port(int nsfd, int port, char *buf, size_t size,
 		} else {
 			l->other++;
 		}
-	}
-	return 0;
-}
-
-/*
- * The state /proc/net/xtcp of @nsfd lists for "@local @remote" into
- * @state, "" if not listed. 1 if listed, 0 if not, -1 if unreadable.
- */
-static int tuple_state(int nsfd, const char *local, const char *remote,
-		       char *state, size_t size)
-{
-	static char buf[LIST_SIZE];
-	char key[80], *line;
-	size_t klen, n;
-
-	state[0] = '\0';
-	if (list_read(nsfd, buf, sizeof(buf)) < 0)
-		return -1;
-	snprintf(key, sizeof(key), "%s %s ", local, remote);
-	klen = strlen(key);
-	for (line = buf; *line; line = next_line(line)) {
-		if (strncmp(line, key, klen))
-			continue;
-		n = strcspn(line + klen, "\n ");
-		if (n >= size)
-			n = size - 1;
-		memcpy(state, line + klen, n);
-		state[n] = '\0';
-		return 1;
 	}
 	return 0;
 }
@@ -761,7 +610,7 @@ TEST_F_TIMEOUT(load, thousand_connections, 120)
 	int nsa = self->e.np.a, nsb = self->e.np.b, lfd, i, settled, refcnt;
 	int refcnt_l, want_tw_b = CONNS / 2, want_tw_a = CONNS / 4;
 	long long passive0, active0, twb0, twa0, t0, ms, end;
-	struct sockstat sb0, sa0, sbl, sb, sa;
+	struct xtcp_sockstat sb0, sa0, sbl, sb, sa;
 	static char buf[LIST_SIZE];
 	struct lline l;
 	char val[32];

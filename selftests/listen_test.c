@@ -51,6 +51,7 @@
 #include "kselftest_harness.h"
 #include "xtcp_test.h"
 #include "xtcp_peer.h"
+#include "xtcp_netns.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -68,7 +69,6 @@
 #define XTCP_RANGE	XTCP_SYSCTL_DIR "ip_local_port_range"
 #define SYNCOOKIES	XTCP_SYSCTL_DIR "syncookies"
 #define IPV4_SYSCTL	"/proc/sys/net/ipv4/"
-#define XTCP_LIST	"/proc/thread-self/net/xtcp"
 #define IO_TIMEO_MS	20000	/* a stalled send/recv fails, not hangs */
 #define MB		(1024LL * 1024)
 #define BULK		(20 * MB)
@@ -186,131 +186,13 @@ FIXTURE_TEARDOWN(listen)
 
 /* ---- namespaces: counters, sysctls and /proc/net/xtcp of B ---- */
 
-/* Step into @nsfd; returns the fd to come back with, or -1. */
-static int ns_enter(int nsfd)
-{
-	int cur = netns_current();
-
-	if (cur < 0)
-		return -1;
-	if (setns(nsfd, CLONE_NEWNET)) {
-		close(cur);
-		return -1;
-	}
-	return cur;
-}
-
-static void ns_leave(int cur)
-{
-	if (setns(cur, CLONE_NEWNET))
-		abort();	/* the caller would be lost */
-	close(cur);
-}
-
-/* An xtcp_stat counter of namespace @nsfd; -1 if not listed. */
-static long long stat_in(int nsfd, const char *name)
-{
-	int cur = ns_enter(nsfd);
-	long long val;
-
-	if (cur < 0)
-		return -1;
-	val = xtcp_stat(name);
-	ns_leave(cur);
-	return val;
-}
-
-/* write_file() in namespace @nsfd; 0 or the errno. */
-static int write_in(int nsfd, const char *path, const char *val)
-{
-	int cur = ns_enter(nsfd), err = EIO;
-
-	if (cur >= 0) {
-		err = write_file(path, val);
-		ns_leave(cur);
-	}
-	return err;
-}
-
-/* read_file() in namespace @nsfd; the length or -errno. */
-static int read_in(int nsfd, const char *path, char *buf, size_t size)
-{
-	int cur = ns_enter(nsfd), n;
-
-	if (cur < 0)
-		return -EIO;
-	n = read_file(path, buf, size);
-	ns_leave(cur);
-	return n;
-}
-
 #define LIST_SIZE	(256 * 1024)
 static char list_buf[LIST_SIZE];
-
-/* /proc/net/xtcp of @nsfd into list_buf; its length, or -errno. */
-static int xtcp_list(int nsfd)
-{
-	int cur = ns_enter(nsfd), fd, n = 0;
-	ssize_t r;
-
-	list_buf[0] = '\0';
-	if (cur < 0)
-		return -EIO;
-	fd = open(XTCP_LIST, O_RDONLY | O_CLOEXEC);
-	ns_leave(cur);
-	if (fd < 0)
-		return -errno;
-	while (n < LIST_SIZE - 1) {
-		r = read(fd, list_buf + n, LIST_SIZE - 1 - n);
-		if (r <= 0)
-			break;
-		n += r;
-	}
-	list_buf[n] = '\0';
-	close(fd);
-	return n;
-}
-
-static char *next_line(char *line)
-{
-	char *nl = strchr(line, '\n');
-
-	return nl ? nl + 1 : line + strlen(line);
-}
 
 static char *hostport(char *buf, const char *addr, int port)
 {
 	sprintf(buf, "%s:%d", addr, port);
 	return buf;
-}
-
-/*
- * The state /proc/net/xtcp of @nsfd lists for "@local @remote" (each
- * "a.b.c.d:port") into @state, "" if not listed. 1 if listed, 0 if not,
- * -1 if the file could not be read.
- */
-static int tuple_state(int nsfd, const char *local, const char *remote,
-		       char *state, size_t size)
-{
-	char key[80], *line;
-	size_t klen, n;
-
-	state[0] = '\0';
-	if (xtcp_list(nsfd) < 0)
-		return -1;
-	snprintf(key, sizeof(key), "%s %s ", local, remote);
-	klen = strlen(key);
-	for (line = list_buf; *line; line = next_line(line)) {
-		if (strncmp(line, key, klen))
-			continue;
-		n = strcspn(line + klen, "\n ");
-		if (n >= size)
-			n = size - 1;
-		memcpy(state, line + klen, n);
-		state[n] = '\0';
-		return 1;
-	}
-	return 0;
 }
 
 /*
@@ -343,7 +225,7 @@ static int count_state(int nsfd, int lport, const char *state)
 	char local[64], remote[64], st[32], *line, *colon;
 	int n = 0;
 
-	if (xtcp_list(nsfd) < 0)
+	if (list_read(nsfd, list_buf, sizeof(list_buf)) < 0)
 		return -1;
 	for (line = list_buf; *line; line = next_line(line)) {
 		if (sscanf(line, "%63s %63s %31s", local, remote, st) != 3)
