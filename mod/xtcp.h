@@ -244,6 +244,9 @@ struct xtcp_net {
 	 */
 	unsigned long		*bound_ports;
 
+	/* net.xtcp.congestion_control: never freed, read locklessly. */
+	const struct xtcp_cong_ops *ca_default;
+
 	DEFINE_SNMP_STAT(struct xtcp_mib, mib);
 };
 
@@ -424,6 +427,29 @@ struct xtcp_request {
 	struct rcu_head		rcu;
 };
 
+#define XTCP_CA_PRIV_SIZE	(12 * sizeof(u64))
+#define XTCP_CA_NAME_MAX	16	/* TCP_CA_NAME_MAX */
+
+/**
+ * struct xtcp_cong_ops - a congestion control algorithm (xtcp_cong.c)
+ * @name: as TCP_CONGESTION and net.xtcp.congestion_control spell it
+ * @init: the connection is established; private state is zeroed (optional)
+ * @ssthresh: a loss or an ECE: the new ssthresh, in segments
+ * @cong_avoid: an ACK advanced snd_una outside recovery by @acked segments
+ * @on_rto: the retransmission timer fired (optional)
+ * @on_tx_start: new data goes out with nothing in flight (optional)
+ *
+ * All are called with the socket owned.
+ */
+struct xtcp_cong_ops {
+	char	name[XTCP_CA_NAME_MAX];
+	void	(*init)(struct sock *sk);
+	u32	(*ssthresh)(struct sock *sk);
+	void	(*cong_avoid)(struct sock *sk, u32 acked);
+	void	(*on_rto)(struct sock *sk);
+	void	(*on_tx_start)(struct sock *sk);
+};
+
 /**
  * struct xtcp_sock - an xtcp socket
  * @inet: the generic IPv4 socket (addresses, ports, IP options); first
@@ -533,6 +559,11 @@ struct xtcp_request {
  * @delivered: segments acknowledged
  * @rcv_ooopack: segments received out of order
  * @min_rtt_us: the smallest RTT sample, ~0U before the first
+ * @last_rtt_us: the latest RTT sample
+ * @rtt_fresh: @last_rtt_us came with the ACK being processed (the
+ *	congestion control clears it)
+ * @ca_ops: the congestion control algorithm
+ * @ca_priv: its per-socket state
  * @lsndtime: jiffies of the last data sent
  * @lrcvtime: jiffies of the last data received
  * @mtu_info: the MTU of the latest ICMP "fragmentation needed"
@@ -594,6 +625,10 @@ struct xtcp_sock {
 	u32				delivered;
 	u32				rcv_ooopack;
 	u32				min_rtt_us;
+	u32				last_rtt_us;
+	u8				rtt_fresh;
+	const struct xtcp_cong_ops	*ca_ops;
+	u64				ca_priv[XTCP_CA_PRIV_SIZE / sizeof(u64)];
 	u32				lsndtime;
 	u32				lrcvtime;
 	u32				rcv_tstamp;
@@ -863,6 +898,27 @@ struct xtcp_out_opts {
 
 /* xtcp_output.c */
 u32 xtcp_clock_ms(void);
+
+/* xtcp_cong.c, xtcp_cubic.c */
+extern const struct xtcp_cong_ops xtcp_reno;
+extern const struct xtcp_cong_ops xtcp_cubic;
+const struct xtcp_cong_ops *xtcp_cong_find(const char *name);
+void xtcp_cong_available(char *buf, size_t size);
+u32 xtcp_slow_start(struct xtcp_sock *xs, u32 acked);
+void xtcp_cong_avoid_ai(struct xtcp_sock *xs, u32 w, u32 acked);
+void xtcp_ca_set(struct sock *sk, const struct xtcp_cong_ops *ops);
+void xtcp_ca_init_sock(struct sock *sk);
+void xtcp_ca_init(struct sock *sk);
+u32 xtcp_ca_ssthresh(struct sock *sk);
+void xtcp_ca_cong_avoid(struct sock *sk, u32 acked);
+void xtcp_ca_on_rto(struct sock *sk);
+void xtcp_ca_on_tx_start(struct sock *sk);
+
+static inline void *xtcp_ca_priv(struct sock *sk)
+{
+	return xtcp_sk(sk)->ca_priv;
+}
+
 u32 xtcp_isn(__be32 saddr, __be32 daddr, __be16 sport, __be16 dport);
 u32 xtcp_ts_offset(const struct net *net, __be32 saddr, __be32 daddr,
 		   __be16 sport, __be16 dport);

@@ -43,6 +43,8 @@ void xtcp_rtt_sample(struct xtcp_sock *xs, long rtt_us)
 		rtt_us = 1;
 	if (rtt_us < xs->min_rtt_us)
 		xs->min_rtt_us = rtt_us;
+	xs->last_rtt_us = rtt_us;
+	xs->rtt_fresh = 1;
 	if (!xs->srtt_us) {
 		xs->srtt_us = rtt_us << 3;
 		xs->rttvar_us = rtt_us << 1;		/* 4 * rtt / 2 */
@@ -98,6 +100,7 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 
 void xtcp_established(struct sock *sk)
 {
+	xtcp_ca_init(sk);
 	xtcp_sndbuf_expand(sk);
 	xtcp_init_buffer_space(sk);
 	xtcp_sk(sk)->rcv_tstamp = jiffies;
@@ -255,7 +258,6 @@ static u32 xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
 static void xtcp_dupack(struct sock *sk, u32 newly)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
-	u32 flight = DIV_ROUND_UP(xs->snd_nxt - xs->snd_una, xs->mss_cache);
 
 	if (xs->in_recovery) {
 		if (xs->sack_ok)
@@ -266,7 +268,7 @@ static void xtcp_dupack(struct sock *sk, u32 newly)
 	}
 	if (++xs->dupacks < 3)
 		return;
-	xs->snd_ssthresh = max_t(u32, flight / 2, 2);
+	xs->snd_ssthresh = xtcp_ca_ssthresh(sk);
 	xs->snd_cwnd = xs->snd_ssthresh + 3;
 	xs->high_seq = xs->snd_max;
 	xs->in_recovery = true;
@@ -326,30 +328,16 @@ static u32 xtcp_clean_acked(struct sock *sk, u32 ack,
  * say so with CWR on the next new data segment. Linux brings cwnd down
  * to the new ssthresh gradually (PRR); xtcp at once.
  */
-static void xtcp_enter_cwr(struct xtcp_sock *xs)
+static void xtcp_enter_cwr(struct sock *sk)
 {
-	xs->snd_ssthresh = max_t(u32, xs->snd_cwnd >> 1, 2);
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_ssthresh = xtcp_ca_ssthresh(sk);
 	xs->snd_cwnd = xs->snd_ssthresh;
 	xs->cwnd_cnt = 0;
 	xs->in_cwr = 1;
 	xs->cwr_high = xs->snd_nxt;
 	xs->ecn_queue_cwr = 1;
-}
-
-/* Reno's growth: slow start below ssthresh, then one MSS per window. */
-static void xtcp_cong_avoid(struct xtcp_sock *xs, u32 acked)
-{
-	u32 segs = DIV_ROUND_UP(acked, xs->mss_cache);
-
-	if (xs->snd_cwnd < xs->snd_ssthresh) {
-		xs->snd_cwnd = min(xs->snd_cwnd + segs, xs->snd_ssthresh);
-		return;
-	}
-	xs->cwnd_cnt += segs;
-	if (xs->cwnd_cnt >= xs->snd_cwnd) {
-		xs->cwnd_cnt -= xs->snd_cwnd;
-		xs->snd_cwnd++;
-	}
 }
 
 /* Our FIN is acknowledged. Returns true if the socket is gone. */
@@ -522,7 +510,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 		sacked = xtcp_sacktag(sk, o);
 	if (th->ece && xs->ecn_ok && !xs->in_recovery && !xs->in_cwr) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ECNECE);
-		xtcp_enter_cwr(xs);
+		xtcp_enter_cwr(sk);
 	}
 
 	if (xtcp_may_update_window(xs, ack, seq, win)) {
@@ -585,7 +573,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	} else {
 		xs->dupacks = 0;
 		if (!xs->in_cwr)
-			xtcp_cong_avoid(xs, acked);
+			xtcp_ca_cong_avoid(sk, acked);
 	}
 
 	if (xs->snd_una == xs->snd_max && !xs->send_head)

@@ -140,6 +140,7 @@ static int __net_init xtcp_net_init(struct net *net)
 	xn->port_range[0] = XTCP_PORT_RANGE_LOW;
 	xn->port_range[1] = XTCP_PORT_RANGE_HIGH;
 	xn->sysctl_tw_reuse = 2;
+	xn->ca_default = &xtcp_cubic;
 	xn->sysctl_tw_reuse_delay = 1000;
 	xn->sysctl_tw_timeout = 60;
 	/* Shared knobs start out following net.ipv4 (knob_pinned 0). */

@@ -379,6 +379,7 @@ static struct sock *xtcp_create_child(struct sock *lsk,
 	xs->keepalive_time = lxs->keepalive_time;
 	xs->keepalive_intvl = lxs->keepalive_intvl;
 	xs->keepalive_probes = lxs->keepalive_probes;
+	xs->ca_ops = lxs->ca_ops;	/* TCP_CONGESTION, as Linux's children */
 	skb_queue_head_init(&xs->ooo_queue);
 	xtcp_listen_init_sock(child);
 	xtcp_init_timers(child);

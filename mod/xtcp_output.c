@@ -554,6 +554,10 @@ void xtcp_write_xmit(struct sock *sk, bool push)
 			    !after(xs->snd_sml, xs->snd_max))
 				break;
 		}
+		/* New data after a silence: the algorithm may restart. */
+		if (xs->snd_una == xs->snd_max && skb->len &&
+		    !before(cb->seq, xs->snd_max))
+			xtcp_ca_on_tx_start(sk);
 		if (xtcp_send_queued(sk, skb))
 			break;
 		if (short_seg)
@@ -625,7 +629,13 @@ void xtcp_enter_loss(struct sock *sk)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
-	xs->snd_ssthresh = max_t(u32, xtcp_packets_in_flight(sk) / 2, 2);
+	/*
+	 * The first expiry of a loss episode sets ssthresh; those that
+	 * follow (backing off) keep it, as Linux's tcp_enter_loss().
+	 */
+	if (xs->retransmits <= 1 || xs->in_recovery)
+		xs->snd_ssthresh = xtcp_ca_ssthresh(sk);
+	xtcp_ca_on_rto(sk);
 	xs->snd_cwnd = 1;
 	xs->cwnd_cnt = 0;
 	xs->in_recovery = false;

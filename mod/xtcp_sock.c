@@ -616,12 +616,35 @@ static bool xtcp_ip_opt_refused(int optname)
  * TCP_MIN_MSS..MAX_TCP_WINDOW, else EINVAL; it lowers the MSS the SYN
  * offers. TCP_KEEPIDLE, TCP_KEEPINTVL and TCP_KEEPCNT override the
  * namespace's keepalive sysctls for the socket, with Linux's bounds.
+ * TCP_CONGESTION takes an algorithm's name (xtcp_cong.c).
  */
 static int xtcp_tcp_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 			       unsigned int optlen)
 {
 	int val, err = 0;
 
+	if (optname == TCP_CONGESTION) {
+		/* As Linux: a name, not an int; ENOENT for one xtcp lacks. */
+		const struct xtcp_cong_ops *ops;
+		char name[XTCP_CA_NAME_MAX];
+		long n;
+
+		if (optlen < 1)
+			return -EINVAL;
+		n = strncpy_from_sockptr(name, optval,
+					 min_t(long, XTCP_CA_NAME_MAX - 1, optlen));
+		if (n < 0)
+			return -EFAULT;
+		name[n] = '\0';
+		ops = xtcp_cong_find(name);
+		if (!ops)
+			return -ENOENT;
+		lock_sock(sk);
+		if (ops != xtcp_sk(sk)->ca_ops)
+			xtcp_ca_set(sk, ops);
+		release_sock(sk);
+		return 0;
+	}
 	if (optlen < sizeof(int))
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
@@ -715,17 +738,16 @@ static int xtcp_tcp_getsockopt(struct sock *sk, int optname,
 	if (optname == TCP_INFO)
 		return xtcp_get_info(sk, optval, optlen);
 	if (optname == TCP_CC_INFO) {
-		/* NewReno has no congestion-control information (Linux's reno). */
+		/* Neither reno nor cubic has any to give, as in Linux. */
 		if (put_user(0, optlen))
 			return -EFAULT;
 		return 0;
 	}
 	if (optname == TCP_CONGESTION) {
-		/* NewReno: Linux's "reno", zero-padded as a ca_ops name. */
-		static const char name[TCP_CA_NAME_MAX] = "reno";
-
-		len = min_t(unsigned int, len, TCP_CA_NAME_MAX);
-		if (put_user(len, optlen) || copy_to_user(optval, name, len))
+		/* The algorithm's name, zero-padded as Linux's ca_ops name. */
+		len = min_t(unsigned int, len, XTCP_CA_NAME_MAX);
+		if (put_user(len, optlen) ||
+		    copy_to_user(optval, xs->ca_ops->name, len))
 			return -EFAULT;
 		return 0;
 	}
@@ -891,6 +913,7 @@ static void xtcp_init_sock(struct sock *sk)
 	xtcp_sk(sk)->rttvar_us = jiffies_to_usecs(TCP_TIMEOUT_INIT);
 	xtcp_sk(sk)->snd_cwnd = TCP_INIT_CWND;
 	xtcp_sk(sk)->snd_ssthresh = TCP_INFINITE_SSTHRESH;
+	xtcp_ca_init_sock(sk);
 	xtcp_reset_info(xtcp_sk(sk));
 	sk_sockets_allocated_inc(sk);
 	/* Input finds sockets under RCU (xtcp_ehash_lookup()). */

@@ -368,6 +368,48 @@ static int xtcp_proc_mem(struct ctl_table *table, int write, void *buffer,
 	return 0;
 }
 
+/*
+ * congestion_control: the algorithm new sockets of the namespace get,
+ * by name; a name xtcp does not have is refused with ENOENT and the old
+ * choice kept, as Linux's tcp_congestion_control.
+ */
+static int xtcp_proc_cong(struct ctl_table *table, int write, void *buffer,
+			  size_t *lenp, loff_t *ppos)
+{
+	struct xtcp_net *xn = xtcp_table_net(table, XTCP_OFF(ca_default));
+	const struct xtcp_cong_ops *ops;
+	char name[XTCP_CA_NAME_MAX];
+	struct ctl_table tmp = {
+		.data	= name,
+		.maxlen	= sizeof(name),
+	};
+	int ret;
+
+	strscpy(name, READ_ONCE(xn->ca_default)->name, sizeof(name));
+	ret = proc_dostring(&tmp, write, buffer, lenp, ppos);
+	if (!write || ret)
+		return ret;
+	ops = xtcp_cong_find(name);
+	if (!ops)
+		return -ENOENT;
+	WRITE_ONCE(xn->ca_default, ops);
+	return 0;
+}
+
+/* available_congestion_control: every algorithm xtcp has. */
+static int xtcp_proc_cong_available(struct ctl_table *table, int write,
+				    void *buffer, size_t *lenp, loff_t *ppos)
+{
+	char names[8 * XTCP_CA_NAME_MAX];
+	struct ctl_table tmp = {
+		.data	= names,
+		.maxlen	= sizeof(names),
+	};
+
+	xtcp_cong_available(names, sizeof(names));
+	return proc_dostring(&tmp, write, buffer, lenp, ppos);
+}
+
 static const struct ctl_table xtcp_global_template[] = {
 	{
 		.procname	= "mem",
@@ -415,6 +457,20 @@ static const struct ctl_table xtcp_own_template[] = {
 		.proc_handler	= xtcp_proc_int,
 		.extra1		= SYSCTL_ONE,
 		.extra2		= &xtcp_tw_timeout_max,
+	},
+	{
+		.procname	= "congestion_control",
+		.data		= XTCP_OFF(ca_default),
+		.maxlen		= XTCP_CA_NAME_MAX,
+		.mode		= 0644,
+		.proc_handler	= xtcp_proc_cong,
+	},
+	{
+		.procname	= "available_congestion_control",
+		.data		= XTCP_OFF(ca_default),
+		.maxlen		= 8 * XTCP_CA_NAME_MAX,
+		.mode		= 0444,
+		.proc_handler	= xtcp_proc_cong_available,
 	},
 	{
 		.procname	= "ip_local_port_range",

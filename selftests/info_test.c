@@ -281,9 +281,13 @@ TEST_F(info, retransmits_after_drop)
 	EXPECT_EQ(0U, x.tcpi_unacked);
 	EXPECT_EQ(l.tcpi_bytes_acked, x.tcpi_bytes_acked);
 	EXPECT_EQ(l.tcpi_ca_state, x.tcpi_ca_state);
-	/* One loss episode: ssthresh came down from its initial infinity. */
-	EXPECT_GT(0x7fffffffU, x.tcpi_snd_ssthresh);
+	/*
+	 * One loss episode, CUBIC on both: ssthresh is 0.7 of the cwnd the
+	 * loss found, which the same ACK clock made (within a segment).
+	 */
 	EXPECT_GT(0x7fffffffU, l.tcpi_snd_ssthresh);
+	EXPECT_LE(l.tcpi_snd_ssthresh - 1, x.tcpi_snd_ssthresh);
+	EXPECT_GE(l.tcpi_snd_ssthresh + 1, x.tcpi_snd_ssthresh);
 	TH_LOG("retrans, bytes, ssthresh, cwnd: Linux %u %llu %u %u; xtcp %u %llu %u %u",
 	       l.tcpi_total_retrans, l.tcpi_bytes_retrans, l.tcpi_snd_ssthresh,
 	       l.tcpi_snd_cwnd, x.tcpi_total_retrans, x.tcpi_bytes_retrans,
@@ -347,19 +351,86 @@ TEST_F(info, short_optlen)
 	close(fd);
 }
 
-/* TCP_CONGESTION reads "reno", zero-padded as Linux pads a name. */
+/* A socket's TCP_CONGESTION, as a string; "" if it cannot be read. */
+static const char *cc_name(int fd, char *name, socklen_t size)
+{
+	socklen_t len = size;
+
+	memset(name, 'x', size);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len) ||
+	    len != size || name[size - 1])
+		return "";
+	return name;
+}
+
+/*
+ * TCP_CONGESTION: "cubic" by default, as Linux's, zero-padded to 16 as
+ * Linux pads a name; set to "reno" and back; an unknown name gives
+ * ENOENT and keeps the old one; an empty option EINVAL. On Linux's TCP
+ * and xtcp alike.
+ */
 TEST_F(info, congestion_name)
 {
-	int fd = socket(xtcp_family(), SOCK_STREAM, 0);
+	int fams[2] = { AF_INET, xtcp_family() }, i;
 	char name[16];
-	socklen_t len = sizeof(name);
 
+	for (i = 0; i < 2; i++) {
+		int fd = socket(fams[i], SOCK_STREAM, 0);
+
+		ASSERT_LE(0, fd);
+		EXPECT_STREQ("cubic", cc_name(fd, name, sizeof(name)))
+			TH_LOG("%s", fam_name(fams[i]));
+		EXPECT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+					"reno", 4));
+		EXPECT_STREQ("reno", cc_name(fd, name, sizeof(name)));
+		EXPECT_EQ(-1, setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+					 "nosuchcc", 8));
+		EXPECT_EQ(ENOENT, errno) TH_LOG("%s", fam_name(fams[i]));
+		EXPECT_STREQ("reno", cc_name(fd, name, sizeof(name)));
+		EXPECT_EQ(-1, setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+					 "", 0));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION,
+					"cubic", 6));
+		EXPECT_STREQ("cubic", cc_name(fd, name, sizeof(name)));
+		close(fd);
+	}
+}
+
+/*
+ * net.xtcp.congestion_control: what new sockets of the namespace get;
+ * a name xtcp lacks is refused with ENOENT (as net.ipv4's) and the old
+ * one kept. available_congestion_control lists both.
+ */
+TEST_F(info, congestion_sysctl)
+{
+	char buf[128], name[16];
+	int fd;
+
+	ASSERT_LT(0, read_file("/proc/sys/net/xtcp/available_congestion_control",
+			       buf, sizeof(buf)));
+	EXPECT_STREQ("cubic reno\n", buf);
+	ASSERT_LT(0, read_file("/proc/sys/net/xtcp/congestion_control", buf,
+			       sizeof(buf)));
+	EXPECT_STREQ("cubic\n", buf);
+	EXPECT_EQ(0, write_file("/proc/sys/net/xtcp/congestion_control",
+				"reno"));
+	fd = socket(xtcp_family(), SOCK_STREAM, 0);
 	ASSERT_LE(0, fd);
-	memset(name, 'x', sizeof(name));
-	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, name, &len));
-	EXPECT_EQ(16U, len);
-	EXPECT_STREQ("reno", name);
-	EXPECT_EQ(0, name[15]);
+	EXPECT_STREQ("reno", cc_name(fd, name, sizeof(name)));
+	close(fd);
+	EXPECT_EQ(ENOENT, write_file("/proc/sys/net/xtcp/congestion_control",
+				     "bbr"));
+	EXPECT_EQ(ENOENT, write_file("/proc/sys/net/ipv4/tcp_congestion_control",
+				     "nosuchcc"));
+	ASSERT_LT(0, read_file("/proc/sys/net/xtcp/congestion_control", buf,
+			       sizeof(buf)));
+	EXPECT_STREQ("reno\n", buf);
+	EXPECT_EQ(0, write_file("/proc/sys/net/xtcp/congestion_control",
+				"cubic"));
+	fd = socket(xtcp_family(), SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_STREQ("cubic", cc_name(fd, name, sizeof(name)));
 	close(fd);
 }
 
@@ -426,7 +497,7 @@ TEST_F_TIMEOUT(info, user_timeout, 90)
 	EXPECT_GE(8000, x);
 }
 
-/* TCP_QUICKACK reads 1 until set to 0; TCP_CC_INFO has nothing for reno. */
+/* TCP_QUICKACK reads 1 until set to 0; TCP_CC_INFO has nothing for cubic. */
 TEST_F(info, quickack_and_cc_info)
 {
 	int fd = socket(xtcp_family(), SOCK_STREAM, 0);
