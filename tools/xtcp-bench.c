@@ -33,10 +33,9 @@
  * /sys/module/xtcp/parameters/family). The control connection is always
  * Linux's TCP. Socket options, the same on both ends (the server sets
  * them on its listeners and again on each accepted socket): -D
- * TCP_NODELAY, --sndbuf/--rcvbuf SO_SNDBUF/SO_RCVBUF, -C TCP_CONGESTION.
- * xtcp has no TCP_CONGESTION (its congestion control is Reno, built
- * in): there -C is reported once and otherwise ignored; the header
- * lines say which congestion control each end has. -a pins the client
+ * TCP_NODELAY, --sndbuf/--rcvbuf SO_SNDBUF/SO_RCVBUF, -C TCP_CONGESTION
+ * (both stacks have reno and cubic); the header lines say which
+ * congestion control each end has. -a pins the client
  * (all its threads) and the server's threads of that run to one CPU.
  *
  * The control protocol: a line each way per request, over Linux's TCP
@@ -577,8 +576,8 @@ static int recv_pattern(int fd, unsigned char *buf, bool check,
 }
 
 /*
- * Apply @o to @fd of @family. xtcp has no TCP_CONGESTION: ENOPROTOOPT
- * there is reported once (*@warned) and ignored. 0 or -errno.
+ * Apply @o to @fd of @family. An xtcp module without TCP_CONGESTION
+ * (ENOPROTOOPT) is reported once (*@warned) and ignored. 0 or -errno.
  */
 static int apply_opts(int fd, int family, const struct sockopts *o,
 		      bool *warned)
@@ -602,7 +601,7 @@ static int apply_opts(int fd, int family, const struct sockopts *o,
 		if (!is_xtcp(family) || errno != ENOPROTOOPT)
 			return -errno;
 		if (warned && !*warned) {
-			warn("xtcp has no TCP_CONGESTION (%s ignored): its congestion control is Reno",
+			warn("this xtcp has no TCP_CONGESTION (%s ignored)",
 			     o->cc);
 			*warned = true;
 		}
@@ -619,11 +618,7 @@ static void effective_cc(int family, const struct sockopts *o, char *buf,
 	int fd;
 
 	snprintf(buf, len, "?");
-	if (is_xtcp(family)) {
-		snprintf(buf, len, "reno(xtcp)");
-		return;
-	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
 	memset(buf, 0, len);
@@ -2703,7 +2698,7 @@ static void print_usage(int status)
 		"  -D, --nodelay           TCP_NODELAY\n"
 		"      --sndbuf BYTES      SO_SNDBUF\n"
 		"      --rcvbuf BYTES      SO_RCVBUF\n"
-		"  -C, --congestion NAME   TCP_CONGESTION (xtcp: Reno only, reported)\n"
+		"  -C, --congestion NAME   TCP_CONGESTION on both ends\n"
 		"  -a, --cpu N             pin the client and the server's threads to CPU N\n"
 		"  -T, --threads N         server: worker threads (default 2)\n"
 		"  -v, --verbose           server: log every request\n",
