@@ -205,12 +205,22 @@ static int xtcp_proc_knob(struct ctl_table *table, int write, void *buffer,
 
 	if (write && !*lenp)
 		return 0;	/* nothing written: nothing pinned */
+	/* No knob's minimum is below 0: INT_MIN marks a value not written. */
 	for (i = 0; i < d->nvals; i++)
-		val[i] = write ? 0 : xtcp_knob_i(xn->net, k, i);
+		val[i] = write ? INT_MIN : xtcp_knob_i(xn->net, k, i);
 	ret = proc_dointvec_minmax(&tmp, write, buffer, lenp, ppos);
 	if (!write || ret)
 		return ret;
-	if (d->nvals == 3 && (!val[2] || val[0] > val[1] || val[1] > val[2]))
+	/*
+	 * Nothing parsed: a write at a non-zero offset, which
+	 * proc_dointvec_minmax() ignores (returning success) under
+	 * sysctl_writes_strict. The value and its pinned state stay, as
+	 * they would for Linux's own knob.
+	 */
+	if (val[0] == INT_MIN)
+		return 0;
+	if (d->nvals == 3 && (val[2] == INT_MIN || val[0] > val[1] ||
+			      val[1] > val[2]))
 		return -EINVAL;
 	for (i = 0; i < d->nvals; i++)
 		WRITE_ONCE(xn->knob[k][i], val[i]);
@@ -352,7 +362,12 @@ static int xtcp_proc_mem(struct ctl_table *table, int write, void *buffer,
 	struct ctl_table tmp = *table;
 	int ret, i;
 
-	if (write && !*lenp)
+	/*
+	 * A write at a non-zero offset is ignored, as sysctl_writes_strict
+	 * (the default) has it for Linux's tcp_mem; parsing it would leave
+	 * val[] zero and refuse it.
+	 */
+	if (write && (!*lenp || *ppos))
 		return 0;
 	for (i = 0; i < 3; i++)
 		val[i] = write ? 0 : READ_ONCE(xtcp_sysctl_mem[i]);
