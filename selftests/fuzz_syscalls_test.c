@@ -973,7 +973,7 @@ static int listener(int fd, const char *addr, int port)
 	return fd;
 }
 
-TEST_F_TIMEOUT(fuzz, syscalls, 280)
+TEST_F_TIMEOUT(fuzz, syscalls, 3600)
 {
 	struct fuzz *f = &self->f;
 	static struct worker w[NTHREADS];
@@ -1080,6 +1080,14 @@ TEST_F_TIMEOUT(fuzz, syscalls, 280)
 	       ref0, ref1, alloc0, alloc1, slab0, slab1, per_slab);
 	EXPECT_EQ(0, f->findings)
 		TH_LOG("%d calls gave errnos Linux's TCP would not", f->findings);
+	if (ref1 != ref0 || alloc1 != alloc0) {
+		static char left[8192];
+
+		read_file("/proc/thread-self/net/xtcp", left, sizeof(left));
+		TH_LOG("left in /proc/net/xtcp:\n%s", left);
+		read_file(XTCP_SOCKSTAT, left, sizeof(left));
+		TH_LOG("%s", left);
+	}
 	EXPECT_EQ(ref0, ref1);
 	EXPECT_EQ(alloc0, alloc1);
 	if (slab0 >= 0)
