@@ -71,12 +71,17 @@ stat_of() {
 	ip netns exec "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/xtcp_stat
 }
 
-# Run "$@" in namespace $1, on xtcp if $2 is "xtcp".
+# Run "$@" in namespace $1, on xtcp if $2 is "xtcp". In a subshell
+# (started with &, or in $(...)) the program replaces it, so that $! is
+# the program and kill reaches it.
 in_ns() {
 	local ns=$1 stack=$2 env=()
 
 	shift 2
 	[ "$stack" = xtcp ] && env=(env LD_PRELOAD="$LIB")
+	if [ "$BASH_SUBSHELL" -gt 0 ]; then
+		exec ip netns exec "$ns" "${env[@]}" "$@"
+	fi
 	ip netns exec "$ns" "${env[@]}" "$@"
 }
 
