@@ -290,6 +290,7 @@ static inline int xtcp_knob(const struct net *net, enum xtcp_knob k)
 }
 
 struct tcphdr;
+struct tcp_info;
 struct xtcp_bind_bucket;
 struct xtcp_dest;
 
@@ -866,6 +867,7 @@ bool xtcp_cookie_decode_ts(const struct net *net, struct xtcp_request *req,
 
 /* xtcp_proc.c */
 int xtcp_proc_show(struct seq_file *seq, void *v);
+int xtcp_ss_show(struct seq_file *seq, void *v);
 
 /* xtcp_timewait.c */
 void xtcp_time_wait(struct sock *sk);
@@ -983,6 +985,7 @@ int xtcp_keepalive_getsockopt(const struct sock *sk, int optname);
 /* xtcp_info.c */
 void xtcp_reset_info(struct xtcp_sock *xs);
 int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen);
+bool xtcp_info_peek(struct sock *sk, struct tcp_info *info);
 
 /* xtcp_sock.c */
 void xtcp_set_state(struct sock *sk, int state);

@@ -68,7 +68,15 @@ static void xtcp_info_queue(struct sock *sk, struct tcp_info *info)
 	}
 }
 
-static void xtcp_fill_info(struct sock *sk, struct tcp_info *info)
+/*
+ * struct tcp_info from the socket's fields. With @queue the write queue
+ * is walked for unacked, sacked and retrans: the caller then keeps both
+ * the process and softirq off the socket (the socket lock, or its
+ * spinlock with the socket not owned by a process). Without it those
+ * three stay 0 and the rest are plain reads of fields that may be
+ * changing, a snapshot as /proc/net/tcp's.
+ */
+static void xtcp_fill_info(struct sock *sk, struct tcp_info *info, bool queue)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
 	unsigned long rate;
@@ -109,7 +117,8 @@ static void xtcp_fill_info(struct sock *sk, struct tcp_info *info)
 	info->tcpi_ato = jiffies_to_usecs(HZ / 25);
 	info->tcpi_snd_mss = xs->mss_cache;
 	info->tcpi_rcv_mss = xs->rcv_mss;
-	xtcp_info_queue(sk, info);
+	if (queue)
+		xtcp_info_queue(sk, info);
 	info->tcpi_last_data_sent = jiffies_to_msecs(now - xs->lsndtime);
 	info->tcpi_last_data_recv = jiffies_to_msecs(now - xs->lrcvtime);
 	info->tcpi_last_ack_recv = jiffies_to_msecs(now - xs->rcv_tstamp);
@@ -158,10 +167,38 @@ int xtcp_get_info(struct sock *sk, char __user *optval, int __user *optlen)
 	if (len < 0)
 		return -EINVAL;
 	lock_sock(sk);
-	xtcp_fill_info(sk, &info);
+	xtcp_fill_info(sk, &info, true);
 	release_sock(sk);
 	len = min_t(unsigned int, len, sizeof(info));
 	if (put_user(len, optlen) || copy_to_user(optval, &info, len))
 		return -EFAULT;
 	return 0;
+}
+
+/**
+ * xtcp_info_peek() - struct tcp_info for /proc/net/xtcp_ss
+ * @sk: the socket, found in a table walked under rcu_read_lock()
+ * @info: filled in
+ *
+ * Lock rule: called under rcu_read_lock() (the socket is SOCK_RCU_FREE,
+ * so it stays readable), never sleeps, and does not take the socket
+ * lock. It takes the socket's spinlock with bottom halves off, as a
+ * softirq would: if no process owns the socket, nothing can change it
+ * meanwhile and the figures are the ones TCP_INFO would give. If a
+ * process owns it, the fields are read without waiting (a snapshot that
+ * may mix values from before and after what the process is doing) and
+ * unacked, sacked and retrans, which need the write queue, are 0.
+ *
+ * Return: true if the figures are complete, false if they are the
+ * lockless snapshot.
+ */
+bool xtcp_info_peek(struct sock *sk, struct tcp_info *info)
+{
+	bool queue;
+
+	spin_lock_bh(&sk->sk_lock.slock);
+	queue = !sock_owned_by_user(sk);
+	xtcp_fill_info(sk, info, queue);
+	spin_unlock_bh(&sk->sk_lock.slock);
+	return queue;
 }

@@ -3,7 +3,8 @@
  * xtcp: counters and /proc/net files. Counters are per-CPU, per network
  * namespace, bumped where the event happens and summed when
  * /proc/net/xtcp_stat is read ("Name value" lines). /proc/net/xtcp lists
- * the namespace's connections (xtcp_ehash_seq_show()).
+ * the namespace's connections (xtcp_ehash_seq_show()), /proc/net/xtcp_ss
+ * the same with ss's figures (xtcp_ss_show()).
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -122,8 +123,13 @@ int xtcp_mib_init_net(struct xtcp_net *xn)
 	if (!proc_create_net_single("xtcp_sockstat", 0444, xn->net->proc_net,
 				    xtcp_sockstat_show, NULL))
 		goto err_xtcp;
+	if (!proc_create_net_single("xtcp_ss", 0444, xn->net->proc_net,
+				    xtcp_ss_show, NULL))
+		goto err_sockstat;
 	return 0;
 
+err_sockstat:
+	remove_proc_entry("xtcp_sockstat", xn->net->proc_net);
 err_xtcp:
 	remove_proc_entry("xtcp", xn->net->proc_net);
 err_stat:
@@ -135,6 +141,7 @@ err_mib:
 
 void xtcp_mib_exit_net(struct xtcp_net *xn)
 {
+	remove_proc_entry("xtcp_ss", xn->net->proc_net);
 	remove_proc_entry("xtcp_sockstat", xn->net->proc_net);
 	remove_proc_entry("xtcp", xn->net->proc_net);
 	remove_proc_entry("xtcp_stat", xn->net->proc_net);
