@@ -100,10 +100,19 @@ static void xtcp_apply_syn_options(struct sock *sk, const struct tcphdr *th,
 
 void xtcp_established(struct sock *sk)
 {
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
 	xtcp_ca_init(sk);
 	xtcp_sndbuf_expand(sk);
 	xtcp_init_buffer_space(sk);
-	xtcp_sk(sk)->rcv_tstamp = jiffies;
+	xs->rcv_tstamp = jiffies;
+	/*
+	 * TCP_INFO's last_data_sent and last_data_recv count from the
+	 * handshake until data moves, as Linux sets lsndtime in
+	 * tcp_init_transfer() and lrcvtime at the handshake.
+	 */
+	xs->lsndtime = jiffies;
+	xs->lrcvtime = jiffies;
 	xtcp_keepalive_changed(sk);
 	xtcp_set_state(sk, TCP_ESTABLISHED);
 	XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ESTABLISHED);
