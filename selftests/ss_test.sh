@@ -245,6 +245,8 @@ ktap_check "ss.dst_filter" test \
 	"$(xss "$NS_B" -H dst 192.0.2.1 and sport :7002 | wc -l)" -eq 1
 xss "$NS_A" state nosuchstate > /dev/null 2>&1
 ktap_check "ss.bad_state_refused" test $? -eq 2
+xss "$NS_A" sport = :ssh > /dev/null 2>&1
+ktap_check "ss.bad_port_refused" test $? -eq 2
 
 # ---- -e: uid, ino, cookie, timers ----
 read -r pid fd cookie < "$DIR/acc"

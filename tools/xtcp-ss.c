@@ -27,6 +27,7 @@
  * EXPRESSION combines sport, dport, src and dst conditions with and
  * (or juxtaposition), or, not and parentheses, as ss's:
  * "sport = :22", "( dport >= :1024 and src 192.0.2.1 )", "dst 192.0.2.2:80".
+ * Ports are numbers: service names are not looked up.
  *
  * Exit status: 0, 1 on a read or namespace error, 2 for a bad command
  * line.
@@ -232,6 +233,19 @@ static const struct {
  * A condition's value: ":PORT" or "PORT" for sport and dport;
  * "ADDR[/LEN][:PORT]" or "*:PORT" for src and dst.
  */
+static int parse_port(const char *s, unsigned int *port)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
 static int parse_value(struct node *n, const char *v)
 {
 	char buf[64], *colon, *slash;
@@ -240,15 +254,15 @@ static int parse_value(struct node *n, const char *v)
 	snprintf(buf, sizeof(buf), "%s", v);
 	if (n->key == K_SPORT || n->key == K_DPORT) {
 		n->has_port = true;
-		n->port = atoi(buf[0] == ':' ? buf + 1 : buf);
-		return 0;
+		return parse_port(buf[0] == ':' ? buf + 1 : buf, &n->port);
 	}
 	colon = strchr(buf, ':');
 	if (colon) {
 		*colon = '\0';
 		if (strcmp(colon + 1, "*")) {
 			n->has_port = true;
-			n->port = atoi(colon + 1);
+			if (parse_port(colon + 1, &n->port))
+				return -1;
 		}
 	}
 	if (!buf[0] || !strcmp(buf, "*"))
@@ -829,7 +843,7 @@ int main(int argc, char **argv)
 	if (peek()) {
 		filter = parse_or();
 		if (!filter || peek()) {
-			if (peek())
+			if (filter)
 				fprintf(stderr, "xtcp-ss: unexpected \"%s\"\n",
 					peek());
 			print_usage();
