@@ -1044,8 +1044,8 @@ restart:
  * @fn: called under rcu_read_lock(), must not sleep
  * @arg: its argument
  *
- * For /proc/net/xtcp (xtcp_proc.c). Entries come and go meanwhile, as
- * in any lockless walk of Linux's tables.
+ * For /proc/net/xtcp and /proc/net/xtcp_ss (xtcp_proc.c). Entries come
+ * and go meanwhile, as in any lockless walk of Linux's tables.
  */
 void xtcp_ehash_for_each(struct net *net,
 			 void (*fn)(struct xtcp_hnode *hn, void *arg),

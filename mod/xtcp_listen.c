@@ -582,7 +582,7 @@ void xtcp_listen_init_sock(struct sock *sk)
  * @fn: called under rcu_read_lock(), must not sleep
  * @arg: its argument
  *
- * For /proc/net/xtcp (xtcp_proc.c).
+ * For /proc/net/xtcp and /proc/net/xtcp_ss (xtcp_proc.c).
  */
 void xtcp_listen_for_each(struct net *net,
 			  void (*fn)(struct sock *sk, void *arg), void *arg)
