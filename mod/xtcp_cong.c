@@ -148,11 +148,12 @@ void xtcp_ca_set(struct sock *sk, const struct xtcp_cong_ops *ops)
 	struct xtcp_sock *xs = xtcp_sk(sk);
 
 	xs->ca_ops = ops;
-	memset(xs->ca_priv, 0, sizeof(xs->ca_priv));
 	if ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				   TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 				   TCPF_CLOSING | TCPF_LAST_ACK))
-		xtcp_ca_init(sk);
+		xtcp_ca_init(sk);	/* zeroes the state too */
+	else
+		memset(xs->ca_priv, 0, sizeof(xs->ca_priv));
 }
 
 /**

@@ -630,10 +630,11 @@ void xtcp_enter_loss(struct sock *sk)
 	struct sk_buff *skb = skb_peek(&sk->sk_write_queue);
 
 	/*
-	 * The first expiry of a loss episode sets ssthresh; those that
-	 * follow (backing off) keep it, as Linux's tcp_enter_loss().
+	 * As Linux's tcp_enter_loss(): the first expiry outside recovery
+	 * sets ssthresh; one during fast recovery keeps the reduction that
+	 * recovery made, and those that follow (backing off) keep theirs.
 	 */
-	if (xs->retransmits <= 1 || xs->in_recovery)
+	if (xs->retransmits <= 1 && !xs->in_recovery)
 		xs->snd_ssthresh = xtcp_ca_ssthresh(sk);
 	xtcp_ca_on_rto(sk);
 	xs->snd_cwnd = 1;

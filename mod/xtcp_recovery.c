@@ -17,9 +17,11 @@
  * above ssthresh, and grows back towards ssthresh in slow start (PRR-SSRB)
  * once it is below. Holes go out first, then new data.
  *
- * Everything here runs with the socket owned (from input or a timer),
- * and walks the part of the write queue in flight: O(window) per ACK,
- * only while in recovery.
+ * Everything here runs with the socket owned (from input or a timer).
+ * Each xtcp_scoreboard() call walks the part of the write queue in
+ * flight, and an ACK in recovery makes one for PRR plus one per segment
+ * it lets go (the hole search, and xtcp_write_xmit()'s in-flight test):
+ * O(window) times the few segments an ACK releases, only in recovery.
  */
 #include <net/sock.h>
 #include <net/tcp.h>

@@ -11,6 +11,11 @@
 #   ktap_check NAME CMD...    ok if CMD succeeds, else not ok
 #   ktap_diag MSG...          "# MSG" (a comment, not a result)
 #   ktap_finish               the plan "1..N"; returns 1 if any failed
+#
+# And for tests between two namespaces:
+#   veth_netpair NS_A NS_B DEV_A DEV_B   make both namespaces, joined by
+#                             a veth pair: DEV_A in NS_A with 192.0.2.1/24,
+#                             DEV_B in NS_B with 192.0.2.2/24; all up
 
 KTAP_N=0
 KTAP_PASS=0
@@ -63,4 +68,17 @@ ktap_finish() {
 	echo "1..$KTAP_N"
 	echo "# $KTAP_PASS passed, $KTAP_FAIL failed, $KTAP_SKIP skipped"
 	[ "$KTAP_FAIL" -eq 0 ]
+}
+
+veth_netpair() {
+	local a=$1 b=$2 da=$3 db=$4 ns
+
+	ip netns add "$a" && ip netns add "$b" &&
+		ip link add "$da" netns "$a" type veth peer name "$db" netns "$b" &&
+		ip -n "$a" addr add 192.0.2.1/24 dev "$da" &&
+		ip -n "$b" addr add 192.0.2.2/24 dev "$db" || return 1
+	for ns in "$a" "$b"; do
+		ip -n "$ns" link set lo up || return 1
+	done
+	ip -n "$a" link set "$da" up && ip -n "$b" link set "$db" up
 }

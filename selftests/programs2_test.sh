@@ -50,16 +50,7 @@ if [ ! -r "$LIB" ]; then
 	exit $?
 fi
 
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add ppva netns "$NS_A" type veth peer name ppvb netns "$NS_B"
-ip -n "$NS_A" addr add 192.0.2.1/24 dev ppva
-ip -n "$NS_B" addr add 192.0.2.2/24 dev ppvb
-for ns in "$NS_A" "$NS_B"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_A" link set ppva up
-ip -n "$NS_B" link set ppvb up
+veth_netpair "$NS_A" "$NS_B" ppva ppvb
 
 mkdir -p "$DIR/www" "$DIR/nginx"
 head -c 4000000 /dev/urandom > "$DIR/www/file"

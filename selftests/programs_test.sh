@@ -43,16 +43,7 @@ if [ ! -r "$LIB" ] || ! command -v curl >/dev/null; then
 	exit $?
 fi
 
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add pgva netns "$NS_A" type veth peer name pgvb netns "$NS_B"
-ip -n "$NS_A" addr add 192.0.2.1/24 dev pgva
-ip -n "$NS_B" addr add 192.0.2.2/24 dev pgvb
-for ns in "$NS_A" "$NS_B"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_A" link set pgva up
-ip -n "$NS_B" link set pgvb up
+veth_netpair "$NS_A" "$NS_B" pgva pgvb
 
 head -c 10000000 /dev/urandom > "$DIR/file"
 SUM=$(sha256sum < "$DIR/file" | cut -d' ' -f1)

@@ -58,16 +58,7 @@ if [ ! -x "$SS" ] || [ ! -r "$LIB" ] || ! command -v python3 >/dev/null; then
 	exit $?
 fi
 
-ip netns add "$NS_A"
-ip netns add "$NS_B"
-ip link add ssva netns "$NS_A" type veth peer name ssvb netns "$NS_B"
-ip -n "$NS_A" addr add 192.0.2.1/24 dev ssva
-ip -n "$NS_B" addr add 192.0.2.2/24 dev ssvb
-for ns in "$NS_A" "$NS_B"; do
-	ip -n "$ns" link set lo up
-done
-ip -n "$NS_A" link set ssva up
-ip -n "$NS_B" link set ssvb up
+veth_netpair "$NS_A" "$NS_B" ssva ssvb
 chmod 0777 "$DIR"
 
 # xtcp-ss in namespace $1 (through its own -N), the rest its arguments.
