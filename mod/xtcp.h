@@ -941,6 +941,7 @@ void xtcp_sack_enter_recovery(struct sock *sk, u32 newly);
 void xtcp_sack_recovery_ack(struct sock *sk, u32 newly, bool una_advanced);
 void xtcp_enter_loss(struct sock *sk);
 void xtcp_queue_fin(struct sock *sk);
+bool xtcp_write_wakeup(struct sock *sk);
 void xtcp_send_probe(struct sock *sk);
 u32 xtcp_sync_mss(struct sock *sk, u32 pmtu);
 void xtcp_mtu_reduced(struct sock *sk);

@@ -509,6 +509,24 @@ static u32 xtcp_packets_in_flight(struct sock *sk)
 	return DIV_ROUND_UP(bytes, max_t(u32, xs->mss_cache, 1));
 }
 
+/*
+ * @skb, the send head, went out for the first time (or again after a
+ * rewind): move snd_nxt, snd_max and the send head past it, and have
+ * the retransmission timer watch it.
+ */
+static void xtcp_advance_send_head(struct sock *sk, struct sk_buff *skb)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+
+	xs->snd_nxt = XTCP_SKB_CB(skb)->end_seq;
+	if (after(xs->snd_nxt, xs->snd_max))
+		xs->snd_max = xs->snd_nxt;
+	xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
+			NULL : skb->next;
+	if (!timer_pending(&xs->retrans_timer))
+		xtcp_reset_retrans_timer(sk);
+}
+
 /**
  * xtcp_write_xmit() - send what the windows allow from the write queue
  * @sk: the socket, owned by the caller
@@ -562,16 +580,13 @@ void xtcp_write_xmit(struct sock *sk, bool push)
 			break;
 		if (short_seg)
 			xs->snd_sml = cb->end_seq;
-		xs->snd_nxt = cb->end_seq;
-		if (after(xs->snd_nxt, xs->snd_max))
-			xs->snd_max = xs->snd_nxt;
-		xs->send_head = skb_queue_is_last(&sk->sk_write_queue, skb) ?
-				NULL : skb->next;
-		if (!timer_pending(&xs->retrans_timer))
-			xtcp_reset_retrans_timer(sk);
+		xtcp_advance_send_head(sk, skb);
 	}
 
-	/* Data waits behind a zero window: the timer probes it. */
+	/*
+	 * Nothing in flight and data waiting (behind a window too small for
+	 * it, or held by the cork): the timer probes (xtcp_write_wakeup()).
+	 */
 	if (xs->send_head && xs->snd_max == xs->snd_una &&
 	    !timer_pending(&xs->retrans_timer))
 		xtcp_reset_retrans_timer(sk);
@@ -807,6 +822,47 @@ void xtcp_queue_fin(struct sock *sk)
 	xs->write_seq++;
 	xs->fin_queued = 1;
 	xtcp_write_xmit(sk, true);
+}
+
+/**
+ * xtcp_write_wakeup() - the probe timer's segment, as tcp_write_wakeup()
+ * @sk: the socket, owned by the caller; nothing in flight
+ *
+ * The head of the send queue has waited an RTO: behind a zero window,
+ * behind a window smaller than the segment, or held by TCP_CORK,
+ * MSG_MORE or Nagle. If the peer's window has room, as much of the head
+ * as fits goes out now, whatever the cork, Nagle and cwnd say (so a cork
+ * holds data for at most an RTO, and a window smaller than a segment is
+ * used rather than waited on for ever); otherwise a zero-window probe.
+ *
+ * Return: true if new data (or the FIN) went out.
+ */
+bool xtcp_write_wakeup(struct sock *sk)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	struct sk_buff *skb = xs->send_head;
+	u32 wnd_end = xs->snd_una + xs->snd_wnd;
+	struct xtcp_skb_cb *cb;
+
+	if (!skb)
+		return false;
+	cb = XTCP_SKB_CB(skb);
+	if (!before(cb->seq, wnd_end) && skb->len)
+		goto probe;
+	if (skb->len > wnd_end - cb->seq &&
+	    xtcp_fragment(sk, skb, wnd_end - cb->seq))
+		goto probe;
+	if (xs->snd_una == xs->snd_max && skb->len)
+		xtcp_ca_on_tx_start(sk);
+	if (xtcp_send_queued(sk, skb))
+		goto probe;
+	if (skb->len < xs->mss_cache)
+		xs->snd_sml = cb->end_seq;
+	xtcp_advance_send_head(sk, skb);
+	return true;
+probe:
+	xtcp_send_probe(sk);
+	return false;
 }
 
 /**

@@ -13,8 +13,9 @@
  * synchronised it is RFC 6298's RTO: on expiry everything in flight is
  * taken as lost and sent again from snd_una with cwnd 1 (RFC 5681),
  * backing off, 15 times (Linux's tcp_retries2; 8 for an orphan, as
- * tcp_orphan_retries' default) before ETIMEDOUT. With data queued
- * behind a zero window it sends window probes instead. An orphan in
+ * tcp_orphan_retries' default) before ETIMEDOUT. With data waiting
+ * and nothing in flight (a zero window or one too small for the next
+ * segment, a cork) it probes instead: xtcp_probe_timer(). An orphan in
  * FIN-WAIT-2 is closed when it fires, net.xtcp.fin_timeout after
  * entering that state.
  *
@@ -146,23 +147,21 @@ static void xtcp_backoff(struct xtcp_sock *xs)
 }
 
 /*
- * Data waits behind a zero window: probe it (RFC 9293 3.8.6.1), with the
- * RTO backing off. As tcp_probe_timer(): a receiver that answers the
- * probes is alive (every acceptable ACK resets @probes) and is probed as
- * long as it answers; net.xtcp.retries2 probes in a row unanswered end
- * the connection. An orphan also ends once its backoff has reached the
- * 120 s maximum and it has sent its orphan_retries probes.
+ * Data waits with nothing in flight: behind a zero window, a window too
+ * small for the head segment, or held back by the cork or Nagle. As
+ * tcp_probe_timer() and tcp_send_probe0(): what fits in the window goes
+ * out (xtcp_write_wakeup()), else a zero-window probe (RFC 9293
+ * 3.8.6.1), with the RTO backing off. A receiver that answers the probes
+ * is alive (every acceptable ACK resets @probes) and is probed as long
+ * as it answers; net.xtcp.retries2 probes in a row unanswered end the
+ * connection. An orphan also ends once its backoff has reached the 120 s
+ * maximum and it has sent its orphan_retries probes.
  */
 static void xtcp_probe_timer(struct sock *sk)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	int limit;
 
-	if (xs->snd_wnd) {
-		xs->backoff = 0;
-		xtcp_write_xmit(sk, true);
-		return;
-	}
 	if (xtcp_out_of_resources(sk))
 		return;
 	if (sock_flag(sk, SOCK_DEAD)) {
@@ -182,10 +181,15 @@ static void xtcp_probe_timer(struct sock *sk)
 		xtcp_timeout(sk);
 		return;
 	}
+	if (xtcp_write_wakeup(sk)) {
+		/* In flight now: the RTO watches it (tcp_send_probe0()). */
+		xs->probes = 0;
+		xs->backoff = 0;
+		return;
+	}
 	xs->probes++;
 	if (xs->backoff < xtcp_knob(sock_net(sk), XTCP_KNOB_RETRIES2))
 		xs->backoff++;
-	xtcp_send_probe(sk);
 	xtcp_backoff(xs);
 	xtcp_reset_retrans_timer(sk);
 }
