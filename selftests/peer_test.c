@@ -604,6 +604,101 @@ TEST_F_TIMEOUT(conn, zero_window_probes_answered, 60)
 }
 
 /*
+ * Data segments from xtcp within @ms, their payload appended to @buf at
+ * its sequence offset from @c->rcv_nxt's value at the call; each must
+ * start where the last ended. Returns the bytes received.
+ */
+static unsigned int collect_data(struct __test_metadata *_metadata,
+				 struct pconn *c, struct peer *p, uint8_t *buf,
+				 unsigned int want, int ms)
+{
+	uint32_t start = c->rcv_nxt;
+	static struct pseg s;
+	unsigned int got = 0;
+
+	while (got < want && pconn_recv(c, p, &s, ms) == 1) {
+		if (!s.len)
+			continue;
+		EXPECT_EQ(c->rcv_nxt, s.seq);
+		if (s.seq != c->rcv_nxt || got + s.len > want)
+			break;
+		memcpy(buf + got, s.data, s.len);
+		got += s.len;
+		c->rcv_nxt += s.len;
+		EXPECT_EQ(start + got, c->rcv_nxt);
+		ASSERT_EQ(0, peer_seg(c, p, SEG_ACK, c->snd_nxt, c->rcv_nxt, 0));
+	}
+	return got;
+}
+
+/*
+ * A window smaller than the next segment, with nothing in flight: when
+ * the probe timer fires, what fits goes out (tcp_write_wakeup()), where
+ * a probe or waiting for a bigger window would stall for good if the
+ * peer never widens it. The window shrinks with a byte of data, which
+ * moves snd_wl1: a shrinking window on a bare ACK is ignored (RFC 9293).
+ */
+TEST_F_TIMEOUT(conn, window_below_mss_used, 60)
+{
+	static uint8_t got[1000];
+	static struct pseg s;
+	unsigned int n;
+
+	pconn_seg(&self->c, &s, SEG_ACK | SEG_PSH);
+	s.win = 1;		/* 128 bytes: the SYN-ACK offered wscale 7 */
+	s.data[0] = 'x';
+	s.len = 1;
+	self->c.tsval++;
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	self->c.snd_nxt++;
+	usleep(100 * 1000);
+	ASSERT_EQ(1000, send(self->c.fd, stream, 1000, MSG_DONTWAIT));
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 10000))
+			TH_LOG("nothing sent into the 128-byte window");
+	} while (!s.len);
+	EXPECT_EQ(self->c.rcv_nxt, s.seq);
+	ASSERT_EQ(128U, s.len);
+	EXPECT_EQ(0, memcmp(s.data, stream, 128));
+	self->c.rcv_nxt += s.len;
+	/* The window opens again: the rest follows, in order. */
+	ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK, self->c.snd_nxt,
+			      self->c.rcv_nxt, 0));
+	n = collect_data(_metadata, &self->c, &self->p, got, 872, 5000);
+	EXPECT_EQ(872U, n);
+	EXPECT_EQ(0, memcmp(got, stream + 128, 872));
+}
+
+/*
+ * TCP_CORK holds a short segment for an RTO at most: the probe timer
+ * sends it (Linux's 200 ms ceiling), then the connection goes on.
+ */
+TEST_F_TIMEOUT(conn, cork_held_one_rto, 60)
+{
+	static uint8_t got[1100];
+	long long t0;
+	int one = 1;
+	unsigned int n;
+
+	ASSERT_EQ(0, setsockopt(self->c.fd, IPPROTO_TCP, TCP_CORK, &one,
+				sizeof(one)));
+	ASSERT_EQ(100, send(self->c.fd, stream, 100, MSG_DONTWAIT));
+	t0 = now_ms();
+	n = collect_data(_metadata, &self->c, &self->p, got, 100, 10000);
+	ASSERT_EQ(100U, n) TH_LOG("the corked 100 bytes never left");
+	EXPECT_EQ(0, memcmp(got, stream, 100));
+	TH_LOG("corked segment sent after %lld ms", now_ms() - t0);
+	/* Uncorked, the next 1000 bytes go at once. */
+	one = 0;
+	ASSERT_EQ(1000, send(self->c.fd, stream + 100, 1000, MSG_DONTWAIT));
+	ASSERT_EQ(0, setsockopt(self->c.fd, IPPROTO_TCP, TCP_CORK, &one,
+				sizeof(one)));
+	n = collect_data(_metadata, &self->c, &self->p, got, 1000, 10000);
+	EXPECT_EQ(1000U, n);
+	EXPECT_EQ(0, memcmp(got, stream + 100, 1000));
+}
+
+/*
  * TIME_WAIT, as Linux: a bare ACK at rcv_nxt gets no reply; a
  * retransmitted FIN is acknowledged again, every time; out-of-window pure
  * ACKs get at most one reply per 500 ms.
