@@ -10,6 +10,8 @@
 # built (make packetdrill; make check builds it) or xtcp is not loaded.
 #
 # Runs only in the test VM (XTCP_IN_VM=1, set by scripts/vm-run), as root.
+# The scripts take minutes under emulation, more on a loaded host:
+# timeout: 900
 
 set -u
 

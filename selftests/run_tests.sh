@@ -6,7 +6,9 @@
 #
 # Programs: every executable in build/selftests/ and every selftests/*.sh
 # except this one and _*.sh (libraries), sorted, each from the checkout root
-# under `timeout ${XTCP_TEST_TIMEOUT:-300}`. NAME filters by program name
+# under `timeout ${XTCP_TEST_TIMEOUT:-300}`, or longer when a shell test
+# asks for it with a "# timeout: SECONDS" line among its first 20 lines
+# (as kselftest's settings file). NAME filters by program name
 # (socket_test, foo.sh or foo).
 #
 # Each program prints TAP/KTAP: its output is echoed indented by four
@@ -110,14 +112,29 @@ parse_results() {
 	done <"$LOG"
 }
 
+# The timeout for program $1: XTCP_TEST_TIMEOUT, or its own if longer.
+prog_timeout() {
+	local t=
+
+	[[ "$1" != *.sh ]] ||
+		t=$(head -n 20 "$1" | sed -n 's/^# timeout: \([0-9][0-9]*\)$/\1/p' | head -n 1)
+	if [ -n "$t" ] && [ "$t" -gt "$TIMEOUT" ]; then
+		echo "$t"
+	else
+		echo "$TIMEOUT"
+	fi
+}
+
 run_program() {
-	local prog=$1 name=${1##*/} rc nres nfail warn
+	local prog=$1 name=${1##*/} rc nres nfail warn limit
+
+	limit=$(prog_timeout "$prog")
 	echo "# ---- $prog"
 	kmsg_mark "start $name"
 	if [[ "$prog" == *.sh && ! -x "$prog" ]]; then
-		timeout -k 10 "$TIMEOUT" bash "$prog" </dev/null 2>&1 | tee "$LOG" | sed -u 's/^/    /'
+		timeout -k 10 "$limit" bash "$prog" </dev/null 2>&1 | tee "$LOG" | sed -u 's/^/    /'
 	else
-		timeout -k 10 "$TIMEOUT" "./$prog" </dev/null 2>&1 | tee "$LOG" | sed -u 's/^/    /'
+		timeout -k 10 "$limit" "./$prog" </dev/null 2>&1 | tee "$LOG" | sed -u 's/^/    /'
 	fi
 	rc=${PIPESTATUS[0]}
 	kmsg_mark "end $name"
@@ -126,7 +143,7 @@ run_program() {
 	nfail=$(grep -cE '^not ok [0-9]+' "$LOG")
 	parse_results "$name"
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		[ "$nfail" -gt 0 ] || emit "not ok" "$name: timed out after ${TIMEOUT}s"
+		[ "$nfail" -gt 0 ] || emit "not ok" "$name: timed out after ${limit}s"
 	elif [ "$rc" = 4 ] && [ "$nres" = 0 ]; then
 		emit skip "$name # SKIP exit status 4 (KSFT_SKIP)"
 	elif [ "$rc" != 0 ] && [ "$nfail" = 0 ]; then
