@@ -7,7 +7,9 @@
 #   make selftests   build selftests/*.c into build/selftests/
 #   make tools       build tools/*.c (xtcp-connect, benchmarks, the preload
 #                    library libxtcp-preload.so) into build/tools/
-#   make check       install what is missing, build, run all tests in a VM
+#   make check       install what is missing, build, run the host tests
+#                    (packaging), then all the others in a VM
+#   make host-tests  selftests/host/*.sh only (into build/host-tests/)
 #   make packetdrill build packetdrill from ../shared/third_party into build/
 #   make conformance packetdrill's TCP scripts, Linux's TCP and xtcp, in a VM
 #   make demo        install what is missing, build, show xtcp in a VM
@@ -65,7 +67,7 @@ PACKETDRILL_DIR := build/packetdrill
 PACKETDRILL_BIN := gtests/net/packetdrill/packetdrill
 
 .PHONY: all modules selftests tools ksft check demo bench lint clean help setup
-.PHONY: packetdrill conformance install uninstall dkms-check
+.PHONY: packetdrill conformance install uninstall dkms-check host-tests
 
 # make install: where things go. DESTDIR is prepended to every path (a
 # staging tree for a package); depmod then runs only without it.
@@ -145,13 +147,32 @@ $(PACKETDRILL_DIR)/$(PACKETDRILL_BIN):
 		$(MAKE) --no-print-directory packetdrill
 	mv $(PACKETDRILL_DIR).tmp $(PACKETDRILL_DIR)
 
+# Host-side tests (selftests/host/*.sh: packaging), before the VM: each
+# one's TAP output and exit status go to build/host-tests/NAME.{log,rc},
+# which run_tests.sh in the VM counts with its own (XTCP_HOST_RESULTS).
+HOST_RESULTS := build/host-tests
+
+host-tests:
+	@rm -rf $(HOST_RESULTS); mkdir -p $(HOST_RESULTS); \
+	for t in selftests/host/*.sh; do \
+		[ -f "$$t" ] || continue; n=$${t##*/}; \
+		echo "host: $$t (log in $(HOST_RESULTS)/$$n.log)"; \
+		KVER=$(KVER) timeout -k 10 1200 bash "$$t" </dev/null \
+			>$(HOST_RESULTS)/$$n.log 2>&1; \
+		echo $$? >$(HOST_RESULTS)/$$n.rc; \
+		grep -E '^not ok ' $(HOST_RESULTS)/$$n.log || true; \
+	done
+
 # The last line printed is "N passed, N failed" even when the VM itself
-# failed (make's own "Error" line may follow it on stderr).
+# failed (make's own "Error" line may follow it on stderr). It counts the
+# host tests' results too.
 check: setup
 	@$(MAKE) --no-print-directory modules selftests tools packetdrill || \
 		{ echo "0 passed, 1 failed"; exit 1; }
+	@$(MAKE) --no-print-directory host-tests
 	@mkdir -p build; set -o pipefail; \
-	$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
+	XTCP_HOST_RESULTS=$(CURDIR)/$(HOST_RESULTS) \
+		$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
 	last=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/check.log | tail -n 1); \
 	if [ -z "$$last" ]; then \
 		echo "0 passed, 1 failed"; \
@@ -264,4 +285,4 @@ clean:
 	rm -rf build
 
 help:
-	@sed -n '3,21s/^# \{0,1\}//p' Makefile
+	@sed -n '3,23s/^# \{0,1\}//p' Makefile
