@@ -7,11 +7,19 @@
 #   make selftests   build selftests/*.c into build/selftests/
 #   make tools       build tools/*.c (xtcp-connect, benchmarks, the preload
 #                    library libxtcp-preload.so) into build/tools/
-#   make check       install what is missing, build, run all tests in a VM
+#   make check       install what is missing, build, run the host tests
+#                    (packaging), then all the others in a VM
+#   make host-tests  selftests/host/*.sh only (into build/host-tests/)
 #   make packetdrill build packetdrill from ../shared/third_party into build/
 #   make conformance packetdrill's TCP scripts, Linux's TCP and xtcp, in a VM
 #   make demo        install what is missing, build, show xtcp in a VM
 #   make lint        checkpatch --strict and sparse; fails on any finding
+#   make install     build, then install xtcp.ko into /lib/modules/KVER/extra
+#                    (and depmod), the header, tools, preload library and
+#                    man page under PREFIX (/usr/local); DESTDIR= honoured
+#   make uninstall   remove what make install put there (and depmod)
+#   make dkms-check  dkms build of a copy of the sources for KVER, in
+#                    temporary trees under build/ (not /var/lib/dkms)
 #   make clean       kbuild clean and rm -rf build/
 
 SHELL := /bin/bash
@@ -59,7 +67,37 @@ PACKETDRILL_DIR := build/packetdrill
 PACKETDRILL_BIN := gtests/net/packetdrill/packetdrill
 
 .PHONY: all modules selftests tools ksft check demo bench lint clean help setup
-.PHONY: packetdrill conformance
+.PHONY: packetdrill conformance install uninstall dkms-check host-tests
+
+# make install: where things go. DESTDIR is prepended to every path (a
+# staging tree for a package); depmod then runs only without it.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+XTCP_LIBDIR ?= $(PREFIX)/lib/xtcp
+MAN7DIR ?= $(PREFIX)/share/man/man7
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/extra
+
+# The programs installed: every tools/*.c but the lib*.c preload
+# libraries (installed into XTCP_LIBDIR), less TOOLS_NOINSTALL; a program
+# without a C source can be added to TOOLS_EXTRA (built into build/tools/).
+TOOLS_NOINSTALL ?=
+TOOLS_EXTRA ?=
+TOOLS_INSTALL = $(filter-out $(TOOLS_NOINSTALL),$(sort $(TOOLS_EXTRA) \
+	$(patsubst tools/%.c,%,$(filter-out tools/lib%.c,$(wildcard tools/*.c)))))
+TOOLS_LIBS = $(patsubst tools/%.c,%.so,$(wildcard tools/lib*.c))
+MAN7_PAGES := Documentation/xtcp.7
+
+# Debian's headers ask modules_install to sign (CONFIG_MODULE_SIG_ALL)
+# with a key they do not ship, and sign-file's failure is only noise:
+# sign when the configured key is there, else skip the step.
+SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\{0,1\}\([^"]*\)"\{0,1\}$$/\1/p' \
+	$(KDIR)/include/config/auto.conf 2>/dev/null)
+MODINST_SIGN = $(if $(filter pkcs11:%,$(SIG_KEY))$(wildcard $(KDIR)/$(SIG_KEY)),,CONFIG_MODULE_SIG_ALL=)
+
+# make dkms-check: what "dkms build" makes of the sources a user copies.
+DKMS_FILES := Kbuild dkms.conf include
+DKMS_TMP := build/dkms-check
 
 all: modules
 
@@ -109,13 +147,32 @@ $(PACKETDRILL_DIR)/$(PACKETDRILL_BIN):
 		$(MAKE) --no-print-directory packetdrill
 	mv $(PACKETDRILL_DIR).tmp $(PACKETDRILL_DIR)
 
+# Host-side tests (selftests/host/*.sh: packaging), before the VM: each
+# one's TAP output and exit status go to build/host-tests/NAME.{log,rc},
+# which run_tests.sh in the VM counts with its own (XTCP_HOST_RESULTS).
+HOST_RESULTS := build/host-tests
+
+host-tests:
+	@rm -rf $(HOST_RESULTS); mkdir -p $(HOST_RESULTS); \
+	for t in selftests/host/*.sh; do \
+		[ -f "$$t" ] || continue; n=$${t##*/}; \
+		echo "host: $$t (log in $(HOST_RESULTS)/$$n.log)"; \
+		KVER=$(KVER) timeout -k 10 1200 bash "$$t" </dev/null \
+			>$(HOST_RESULTS)/$$n.log 2>&1; \
+		echo $$? >$(HOST_RESULTS)/$$n.rc; \
+		grep -E '^not ok ' $(HOST_RESULTS)/$$n.log || true; \
+	done
+
 # The last line printed is "N passed, N failed" even when the VM itself
-# failed (make's own "Error" line may follow it on stderr).
+# failed (make's own "Error" line may follow it on stderr). It counts the
+# host tests' results too.
 check: setup
 	@$(MAKE) --no-print-directory modules selftests tools packetdrill || \
 		{ echo "0 passed, 1 failed"; exit 1; }
+	@$(MAKE) --no-print-directory host-tests
 	@mkdir -p build; set -o pipefail; \
-	$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
+	XTCP_HOST_RESULTS=$(CURDIR)/$(HOST_RESULTS) \
+		$(VM_RUN) -- selftests/run_tests.sh 2>&1 | tee build/check.log; rc=$$?; \
 	last=$$(grep -E '^[0-9]+ passed, [0-9]+ failed' build/check.log | tail -n 1); \
 	if [ -z "$$last" ]; then \
 		echo "0 passed, 1 failed"; \
@@ -159,9 +216,73 @@ lint: ksft
 	if [ $$rc = 0 ]; then echo "lint: clean"; else echo "lint: findings above"; fi; \
 	exit $$rc
 
+# kbuild's own depmod step needs a System.map, which kernel headers do
+# not have: it is skipped (its warning dropped) and depmod runs here.
+install: modules tools
+	@set -eo pipefail; \
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=extra $(MODINST_SIGN) modules_install 2>&1 | \
+		{ grep -v "missing 'System.map' file" || true; }
+	install -d $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(XTCP_LIBDIR) $(DESTDIR)$(MAN7DIR)
+	install -m 0644 include/uapi/linux/xtcp.h $(DESTDIR)$(INCLUDEDIR)/linux/xtcp.h
+	install -m 0755 $(addprefix build/tools/,$(TOOLS_INSTALL)) $(DESTDIR)$(BINDIR)/
+	install -m 0755 $(addprefix build/tools/,$(TOOLS_LIBS)) $(DESTDIR)$(XTCP_LIBDIR)/
+	install -m 0644 $(MAN7_PAGES) $(DESTDIR)$(MAN7DIR)/
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "depmod -a $(KVER)"; depmod -a $(KVER); \
+	else \
+		echo "DESTDIR set: depmod not run (depmod -b DESTDIR -a $(KVER) would)"; \
+	fi
+
+uninstall:
+	rm -f $(MODDIR)/xtcp.ko $(addprefix $(MODDIR)/xtcp.ko,.gz .xz .zst)
+	-rmdir --ignore-fail-on-non-empty $(MODDIR)
+	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/xtcp.h
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS_INSTALL))
+	rm -f $(addprefix $(DESTDIR)$(XTCP_LIBDIR)/,$(TOOLS_LIBS))
+	-rmdir --ignore-fail-on-non-empty $(DESTDIR)$(XTCP_LIBDIR)
+	rm -f $(addprefix $(DESTDIR)$(MAN7DIR)/,$(notdir $(MAN7_PAGES)))
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "depmod -a $(KVER)"; depmod -a $(KVER); \
+	fi
+
+# As a user would: a copy of the module sources (Kbuild, dkms.conf,
+# mod/*.[ch], include/; no objects, not build/), then
+# "dkms build" for KVER with every dkms tree under build/dkms-check/ (the
+# MOK signing key too, which dkms would otherwise create in
+# /var/lib/dkms), and the module checked with modinfo.
+dkms-check:
+	@command -v dkms >/dev/null || { echo "dkms missing: run scripts/setup" >&2; exit 1; }
+	@test -d "$(KDIR)" || { echo "no kernel build tree at $(KDIR): run scripts/setup" >&2; exit 1; }
+	@set -e; t=$(CURDIR)/$(DKMS_TMP); rm -rf "$$t"; \
+	trap 'rm -rf "$$t"' EXIT; \
+	ver=$$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)".*/\1/p' dkms.conf); \
+	mkdir -p "$$t/src/xtcp-$$ver" "$$t/dkms" "$$t/usrsrc" "$$t/modules"; \
+	mkdir "$$t/src/xtcp-$$ver/mod"; \
+	cp -r $(DKMS_FILES) "$$t/src/xtcp-$$ver/"; \
+	cp mod/*.[ch] "$$t/src/xtcp-$$ver/mod/"; \
+	echo "dkms build xtcp/$$ver -k $(KVER) (trees in $(DKMS_TMP))"; \
+	if ! mok_signing_key="$$t/mok.key" mok_certificate="$$t/mok.pub" \
+		dkms build "$$t/src/xtcp-$$ver" -k $(KVER) --kernelsourcedir $(KDIR) \
+		--dkmstree "$$t/dkms" --sourcetree "$$t/usrsrc" \
+		--installtree "$$t/modules" >"$$t/dkms.log" 2>&1; then \
+		cat "$$t/dkms.log"; \
+		find "$$t/dkms" -name make.log -exec cat {} +; \
+		echo "dkms-check: dkms build failed" >&2; exit 1; \
+	fi; \
+	ko=$$(find "$$t/dkms/xtcp/$$ver/$(KVER)" -name 'xtcp.ko*' | head -n 1); \
+	[ -n "$$ko" ] || { cat "$$t/dkms.log"; echo "dkms-check: no xtcp.ko in the dkms tree" >&2; exit 1; }; \
+	magic=$$(modinfo -F vermagic "$$ko" | cut -d' ' -f1); \
+	mver=$$(modinfo -F version "$$ko"); \
+	echo "$${ko#$(CURDIR)/}: vermagic $$magic, version $$mver"; \
+	[ "$$magic" = "$(KVER)" ] || { echo "dkms-check: vermagic $$magic, want $(KVER)" >&2; exit 1; }; \
+	[ "$$mver" = "$$ver" ] || { echo "dkms-check: version $$mver, want $$ver" >&2; exit 1; }; \
+	echo "dkms-check: ok"
+
 clean:
 	@if [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
 
 help:
-	@sed -n '3,15s/^# \{0,1\}//p' Makefile
+	@sed -n '3,23s/^# \{0,1\}//p' Makefile

@@ -291,3 +291,5 @@ module_exit(xtcp_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("xtcp: a second TCP implementation behind AF_XTCP");
 MODULE_ALIAS_NETPROTO(AF_XTCP);
+/* From dkms.conf's PACKAGE_VERSION, through Kbuild. */
+MODULE_VERSION(XTCP_VERSION);

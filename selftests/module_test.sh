@@ -5,7 +5,8 @@
 # repeated insmod/rmmod cycles, what unloading leaves behind (nothing: no
 # sysctls, no reserved ports, no family), the family= parameter (a free
 # number works, a taken one fails with EEXIST, an out-of-range one with
-# EINVAL), and per-namespace state across many namespaces.
+# EINVAL), per-namespace state across many namespaces, and modprobe
+# loading xtcp from a "make install DESTDIR=" tree.
 #
 # Unloads and reloads ./xtcp.ko; leaves it loaded with no parameters.
 # Runs only in the test VM (XTCP_IN_VM=1, set by scripts/vm-run), as root.
@@ -338,6 +339,33 @@ t_reload_default() {
 	return "$rc"
 }
 
+# "make install" into a staging tree, then modprobe loads xtcp from it as
+# it would from /lib/modules after a real install (the VM's root is the
+# host's, read-only: DESTDIR instead).
+t_modprobe_installed() {
+	local dest=$TMP/inst kver want got rc=0
+	kver=$(uname -r)
+	loaded && { rmmod_retry || return 1; }
+	make --no-print-directory -C "$TOP" install DESTDIR="$dest" KVER="$kver" \
+		>"$TMP/install.log" 2>&1 || { tail -n 30 "$TMP/install.log"; return 1; }
+	depmod -b "$dest" "$kver" 2>&1 | grep -v 'WARNING: could not open modules\.'
+	modprobe -d "$dest" xtcp || { echo "modprobe -d $dest xtcp failed"; return 1; }
+	loaded || { echo "modprobe returned 0 and xtcp is not loaded"; return 1; }
+	want=$(sed -n 's/^PACKAGE_VERSION="\([^"]*\)".*/\1/p' "$TOP/dkms.conf")
+	got=$(cat /sys/module/xtcp/version 2>&1)
+	[ "$got" = "$want" ] || { echo "/sys/module/xtcp/version: '$got', want '$want'"; rc=1; }
+	got=$(sock_try "$AF_XTCP")
+	[ "$got" = "$AF_XTCP:OK" ] || { echo "socket after modprobe: $got"; rc=1; }
+	# The installed tools run against the module modprobe loaded.
+	"$dest/usr/local/bin/xtcp-connect" 127.0.0.1 9 >"$TMP/connect.out" 2>&1
+	grep -q 'Connection refused' "$TMP/connect.out" ||
+		{ echo "installed xtcp-connect: $(cat "$TMP/connect.out")"; rc=1; }
+	modprobe -d "$dest" -r xtcp || { echo "modprobe -r failed"; rc=1; }
+	! loaded || { echo "still loaded after modprobe -r"; rc=1; }
+	insmod "$KO" || rc=1
+	return "$rc"
+}
+
 t_no_kernel_warnings() {
 	local bad
 	bad=$(dmesg_since start | grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|refcount_t|list_(add|del) corruption|UBSAN|KASAN')
@@ -376,6 +404,7 @@ main() {
 	run_case netns__rmmod_with_live_namespace t_rmmod_with_live_namespaces
 	run_case module__reload_default t_reload_default
 	run_case netns__admin_reservations_kept t_admin_reservations_kept
+	run_case install__modprobe_from_installed_tree t_modprobe_installed
 	run_case module__no_kernel_warnings t_no_kernel_warnings
 
 	ktap_finish

@@ -18,6 +18,11 @@
 # no test, and kernel BUG/WARNING/Oops lines in dmesg while it ran. After
 # each program xtcp.ko is reloaded if it was unloaded. The last line is
 # "N passed, N failed" (", N skipped" when any); exit 0 iff none failed.
+#
+# XTCP_HOST_RESULTS=DIR: results of tests that ran on the host before the
+# VM booted (make check runs selftests/host/*.sh so), counted first as if
+# run here: DIR/NAME.log is program NAME's output, DIR/NAME.rc its exit
+# status (a missing .rc counts as a failure).
 
 set -uo pipefail
 
@@ -139,6 +144,25 @@ run_program() {
 	rc=${PIPESTATUS[0]}
 	kmsg_mark "end $name"
 
+	account "$name" "$rc" "$limit"
+	check_module "$name"
+	warn=$(dmesg_since_start "$name" | grep -E "$KERNEL_RE")
+	if [ -n "$warn" ]; then
+		# From the first report on: a repeating one (a soft lockup)
+		# must not push the first backtrace out.
+		echo "# kernel log while $name ran, from the first report:"
+		dmesg_since_start "$name" |
+			awk -v re="$KERNEL_RE" 'f || $0 ~ re { f = 1; if (++n <= 200) print }' |
+			sed 's/^/# /'
+		emit "not ok" "$name: kernel warning"
+	fi
+}
+
+# The results of program $1, whose output is in $LOG, exit status $2,
+# run under a timeout of $3 seconds.
+account() {
+	local name=$1 rc=$2 limit=$3 nres nfail
+
 	nres=$(grep -cE "$RESULT_RE" "$LOG")
 	nfail=$(grep -cE '^not ok [0-9]+' "$LOG")
 	parse_results "$name"
@@ -151,18 +175,23 @@ run_program() {
 	elif [ "$rc" = 0 ] && [ "$nres" = 0 ]; then
 		emit "not ok" "$name: no tests ran"
 	fi
+}
 
-	check_module "$name"
-	warn=$(dmesg_since_start "$name" | grep -E "$KERNEL_RE")
-	if [ -n "$warn" ]; then
-		# From the first report on: a repeating one (a soft lockup)
-		# must not push the first backtrace out.
-		echo "# kernel log while $name ran, from the first report:"
-		dmesg_since_start "$name" |
-			awk -v re="$KERNEL_RE" 'f || $0 ~ re { f = 1; if (++n <= 200) print }' |
-			sed 's/^/# /'
-		emit "not ok" "$name: kernel warning"
-	fi
+# XTCP_HOST_RESULTS: each host program's log and exit status, as if it
+# had just run here (no kernel log or module checks: it ran on the host).
+host_results() {
+	local dir=$1 log name rc
+	for log in "$dir"/*.log; do
+		[ -f "$log" ] || continue
+		name="host/${log##*/}"
+		name=${name%.log}
+		echo "# ---- $name (ran on the host before the VM)"
+		sed 's/^/    /' "$log"
+		cp "$log" "$LOG"
+		rc=$(cat "${log%.log}.rc" 2>/dev/null)
+		[[ "$rc" =~ ^[0-9]+$ ]] || rc=125
+		account "$name" "$rc" "$TIMEOUT"
+	done
 }
 
 # Tests may unload xtcp (e.g. to test module parameters): put it back.
@@ -190,6 +219,13 @@ main() {
 		done
 		emit "not ok" "no program matches: $name"
 	done
+	if [ -n "${XTCP_HOST_RESULTS:-}" ]; then
+		if [ -d "$XTCP_HOST_RESULTS" ]; then
+			host_results "$XTCP_HOST_RESULTS"
+		else
+			emit "not ok" "host results: no directory $XTCP_HOST_RESULTS"
+		fi
+	fi
 	for prog in "${progs[@]}"; do
 		run_program "$prog"
 	done
