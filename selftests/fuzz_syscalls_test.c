@@ -42,9 +42,8 @@
 #define NSLOTS		16
 /*
  * make check's run: the issue's 100,000 operations from a fixed seed (the
- * threads' interleaving still varies). Longer runs (XTCP_FUZZ_OPS, a
- * random XTCP_FUZZ_SEED) can leave an orphan in CLOSING that never
- * times out: a known bug, open under issue 13 (Documentation/xtcp.rst).
+ * threads' interleaving still varies); XTCP_FUZZ_OPS and XTCP_FUZZ_SEED
+ * change them.
  */
 #define DEFAULT_OPS	100000
 #define DEFAULT_SEED	1796346347ULL
@@ -980,26 +979,6 @@ static int listener(int fd, const char *addr, int port)
 	return fd;
 }
 
-/*
- * The sockets /proc/net/xtcp lists in @list (after its header) if every
- * one is in CLOSING toward the Linux listener; 0 otherwise.
- */
-static int known_closing_leak(const char *list)
-{
-	const char *line = strchr(list, '\n');
-	char local[64], remote[64], st[32];
-	int n = 0;
-
-	while (line && *++line) {
-		if (sscanf(line, "%63s %63s %31s", local, remote, st) != 3 ||
-		    strcmp(st, "CLOSING") || strncmp(remote, "192.0.2.2:", 10))
-			return 0;
-		n++;
-		line = strchr(line, '\n');
-	}
-	return n;
-}
-
 TEST_F_TIMEOUT(fuzz, syscalls, 3600)
 {
 	struct fuzz *f = &self->f;
@@ -1109,23 +1088,11 @@ TEST_F_TIMEOUT(fuzz, syscalls, 3600)
 		TH_LOG("%d calls gave errnos Linux's TCP would not", f->findings);
 	if (ref1 != ref0 || alloc1 != alloc0) {
 		static char left[8192];
-		int closing;
 
 		read_file("/proc/thread-self/net/xtcp", left, sizeof(left));
 		TH_LOG("left in /proc/net/xtcp:\n%s", left);
-		closing = known_closing_leak(left);
 		read_file(XTCP_SOCKSTAT, left, sizeof(left));
 		TH_LOG("%s", left);
-		/*
-		 * The one leak known and open (issue 13, Documentation):
-		 * orphans in CLOSING that never time out. Only that is let
-		 * through, logged; anything else left over fails.
-		 */
-		if (closing > 0 && alloc1 - alloc0 == closing &&
-		    ref1 - ref0 == closing) {
-			TH_LOG("KNOWN BUG: %d orphan(s) left in CLOSING", closing);
-			return;
-		}
 	}
 	EXPECT_EQ(ref0, ref1);
 	EXPECT_EQ(alloc0, alloc1);
