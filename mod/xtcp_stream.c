@@ -126,7 +126,7 @@ static struct sk_buff *xtcp_tail_for_append(struct sock *sk)
 
 	if (!skb || !xs->send_head || XTCP_SKB_CB(skb)->fin ||
 	    XTCP_SKB_CB(skb)->eor || skb->len >= xs->mss_cache ||
-	    skb_cloned(skb))
+	    skb_cloned(skb) || !skb_tailroom(skb))
 		return NULL;
 	/* Only a segment not sent yet may grow. */
 	if (before(XTCP_SKB_CB(skb)->seq, XTCP_SKB_CB(xs->send_head)->seq))
@@ -244,8 +244,14 @@ int xtcp_sendmsg(struct socket *sock, struct msghdr *msg, size_t size)
 				goto wait_for_space;
 		}
 
+		/*
+		 * Up to the send MSS, and never beyond the skb's room: the
+		 * MSS grows after the skb was sized for a smaller one when
+		 * the peer's largest window grows (xtcp_sync_mss()).
+		 */
 		copy = min_t(size_t, msg_data_left(msg),
-			     xs->mss_cache - skb->len);
+			     min_t(u32, xs->mss_cache - skb->len,
+				   skb_tailroom(skb)));
 		if (copy_from_iter(skb_put(skb, copy), copy, &msg->msg_iter) !=
 		    copy) {
 			skb_trim(skb, skb->len - copy);

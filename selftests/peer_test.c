@@ -955,6 +955,84 @@ TEST(synack_bad_tsecr)
 }
 
 /*
+ * The send MSS grows after bytes were queued: the SYN-ACK offers a
+ * window of 100 bytes, so the MSS is 100 (the largest window, as
+ * tcp_bound_to_half_wnd()); 100 bytes go out and the cork holds the next
+ * 50 in a segment sized for that MSS. Then the peer's window grows (the
+ * MSS with it, to 1448) and 2000 more bytes are written: appended to the
+ * held segment, they must not overrun its buffer (the packet fuzzer's
+ * skb_over_panic in xtcp_sendmsg), and every byte arrives in order once
+ * uncorked.
+ */
+TEST(mss_grows_after_queueing)
+{
+	int fams[2] = { AF_INET, xtcp_family() }, i;
+	static uint8_t got[2150];
+	static struct pseg s;
+	struct pconn c;
+	struct peer p;
+
+	ASSERT_EQ(NULL, peer_setup(&p));
+	p.synack_win = 100;
+	for (i = 0; i < 2; i++) {
+		uint8_t opt[40];
+		unsigned int n = peer_linux_synack_opts(opt, 1460);
+		uint32_t start, have = 0;
+		long long end;
+		int one;
+
+		ASSERT_EQ(NULL, pconn_open(&c, &p, fams[i], PEER_PORT + i, opt,
+					   n, 1));
+		start = c.rcv_nxt;
+		EXPECT_EQ(100, getsockopt_int(c.fd, IPPROTO_TCP, TCP_MAXSEG))
+			TH_LOG("%s", fam_name(fams[i]));
+		ASSERT_EQ(100, send(c.fd, stream, 100, MSG_DONTWAIT));
+		do {
+			ASSERT_EQ(1, pconn_recv(&c, &p, &s, 3000));
+		} while (!s.len);
+		EXPECT_EQ(100U, s.len);
+		one = 1;
+		ASSERT_EQ(0, setsockopt(c.fd, IPPROTO_TCP, TCP_CORK, &one,
+					sizeof(one)));
+		ASSERT_EQ(50, send(c.fd, stream + 100, 50, MSG_DONTWAIT));
+		/* A byte of data moves snd_wl1: the window update counts. */
+		pconn_seg(&c, &s, SEG_ACK | SEG_PSH);
+		s.data[0] = 'x';
+		s.len = 1;
+		c.tsval++;
+		ASSERT_EQ(0, peer_send(&p, &s, NULL));
+		c.snd_nxt++;
+		usleep(20 * 1000);
+		ASSERT_EQ(2000, send(c.fd, stream + 150, 2000, MSG_DONTWAIT));
+		one = 0;
+		ASSERT_EQ(0, setsockopt(c.fd, IPPROTO_TCP, TCP_CORK, &one,
+					sizeof(one)));
+		/* Take what comes in order (retransmissions overlap), ACK it. */
+		end = now_ms() + 10000;
+		while (have < sizeof(got) && now_ms() < end) {
+			uint32_t off;
+
+			if (pconn_recv(&c, &p, &s, 1000) != 1 || !s.len)
+				continue;
+			off = s.seq - start;
+			if (off > have || off + s.len <= have ||
+			    off + s.len > sizeof(got))
+				continue;
+			memcpy(got + off, s.data, s.len);
+			have = off + s.len;
+			c.rcv_nxt = start + have;
+			ASSERT_EQ(0, peer_seg(&c, &p, SEG_ACK, c.snd_nxt,
+					      c.rcv_nxt, 0));
+		}
+		EXPECT_EQ(sizeof(got), have) TH_LOG("%s", fam_name(fams[i]));
+		EXPECT_EQ(0, memcmp(got, stream, have));
+		EXPECT_EQ(1448, getsockopt_int(c.fd, IPPROTO_TCP, TCP_MAXSEG));
+		close(c.fd);
+	}
+	peer_teardown(&p);
+}
+
+/*
  * PAWS's 24-day rule: once ts_recent is over 24 days old, a segment
  * with an older TSval is not rejected (the peer's clock may have wrapped
  * meanwhile). The module's clock_offset_ms test hook ages it.

@@ -39,6 +39,7 @@
  * @paddr: the peer's address, network order
  * @refcnt: xtcp.ko's reference count before the test
  * @rcvbuf: SO_RCVBUF for the client sockets pconn_open() makes (0: none)
+ * @synack_win: the window of pconn_open()'s SYN-ACK (0: 65535)
  */
 struct peer {
 	int		ns_a;
@@ -49,6 +50,7 @@ struct peer {
 	uint32_t	paddr;
 	int		refcnt;
 	int		rcvbuf;
+	unsigned int	synack_win;
 };
 
 /**
@@ -676,7 +678,7 @@ static inline const char *pconn_open(struct pconn *c, struct peer *p,
 			put_be32(s.opt + i + 6, c->syn.tsval);
 			break;
 		}
-	s.win = 65535;
+	s.win = p->synack_win ? : 65535;
 	if (peer_send(p, &s, NULL))
 		return "send SYN-ACK";
 	c->snd_nxt++;
