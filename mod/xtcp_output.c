@@ -563,9 +563,13 @@ void xtcp_write_xmit(struct sock *sk, bool push)
 		/*
 		 * Nagle, with Minshall's refinement as Linux has it
 		 * (tcp_minshall_check()): a short last segment waits only
-		 * while an earlier short segment is unacknowledged.
+		 * while an earlier short segment is unacknowledged. New
+		 * data only: a segment sent before goes again at once after
+		 * an RTO (its own transmission is the short segment
+		 * unacknowledged).
 		 */
-		if (short_seg && skb_queue_is_last(&sk->sk_write_queue, skb)) {
+		if (short_seg && skb_queue_is_last(&sk->sk_write_queue, skb) &&
+		    !before(cb->seq, xs->snd_max)) {
 			if (!push || xs->cork)
 				break;
 			if (!xs->nodelay && after(xs->snd_sml, xs->snd_una) &&
