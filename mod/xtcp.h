@@ -58,6 +58,11 @@
  * @XTCP_MIB_ICMPCSUMERRORS: ICMP errors dropped for a bad checksum
  * @XTCP_MIB_SACKRENEGING: timeouts that found the peer had dropped data
  *	it SACKed
+ * @XTCP_MIB_DSACKRECV: ACKs with a D-SACK block below the ACK (RFC 2883)
+ * @XTCP_MIB_DSACKOFORECV: ACKs with a D-SACK block above it
+ * @XTCP_MIB_DSACKRECVSEGS: segments those D-SACKs reported
+ * @XTCP_MIB_DSACKIGNOREDDUBIOUS: D-SACKs not believed (too large, or more
+ *	duplicates than retransmissions)
  * @XTCP_MIB_CHALLENGEACK: RFC 5961 challenge ACKs sent
  * @XTCP_MIB_SYNCHALLENGE: SYNs in a synchronised state (challenged)
  * @XTCP_MIB_ACKSKIPPEDCHALLENGE: challenge ACKs not sent (rate limit)
@@ -122,6 +127,10 @@ enum xtcp_mib_field {
 	XTCP_MIB_RCVPRUNED,
 	XTCP_MIB_ICMPCSUMERRORS,
 	XTCP_MIB_SACKRENEGING,
+	XTCP_MIB_DSACKRECV,
+	XTCP_MIB_DSACKOFORECV,
+	XTCP_MIB_DSACKRECVSEGS,
+	XTCP_MIB_DSACKIGNOREDDUBIOUS,
 	XTCP_MIB_CHALLENGEACK,
 	XTCP_MIB_SYNCHALLENGE,
 	XTCP_MIB_ACKSKIPPEDCHALLENGE,
@@ -559,6 +568,7 @@ struct xtcp_cong_ops {
  * @total_retrans: segments sent again
  * @delivered: segments acknowledged
  * @rcv_ooopack: segments received out of order
+ * @dsack_dups: segments the peer reported received twice (D-SACK)
  * @min_rtt_us: the smallest RTT sample, ~0U before the first
  * @last_rtt_us: the latest RTT sample
  * @rtt_fresh: @last_rtt_us came with the ACK being processed (the
@@ -625,6 +635,7 @@ struct xtcp_sock {
 	u32				total_retrans;
 	u32				delivered;
 	u32				rcv_ooopack;
+	u32				dsack_dups;
 	u32				min_rtt_us;
 	u32				last_rtt_us;
 	u8				rtt_fresh;

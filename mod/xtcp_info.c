@@ -2,10 +2,9 @@
 /*
  * xtcp: getsockopt(TCP_INFO), struct tcp_info as Linux 6.1 lays it out
  * and fills it (tcp_get_info()). A field xtcp does not keep is 0:
- * tcpi_rcv_rtt, tcpi_rcv_space, tcpi_lost, tcpi_delivery_rate,
- * tcpi_delivered_ce, tcpi_busy_time, tcpi_rwnd_limited,
- * tcpi_sndbuf_limited, tcpi_dsack_dups, tcpi_reord_seen and
- * tcpi_fastopen_client_fail. tcpi_reordering is Linux's default (3),
+ * tcpi_rcv_rtt, tcpi_rcv_space, tcpi_delivery_rate, tcpi_delivered_ce,
+ * tcpi_busy_time, tcpi_rwnd_limited, tcpi_sndbuf_limited,
+ * tcpi_reord_seen and tcpi_fastopen_client_fail. tcpi_reordering is Linux's default (3),
  * tcpi_ato the delayed-ACK timeout (40 ms), and the pacing rates are the
  * socket's (unlimited unless SO_MAX_PACING_RATE), since xtcp does not
  * pace.
@@ -32,6 +31,7 @@ void xtcp_reset_info(struct xtcp_sock *xs)
 	xs->total_retrans = 0;
 	xs->delivered = 0;
 	xs->rcv_ooopack = 0;
+	xs->dsack_dups = 0;
 	xs->min_rtt_us = ~0U;
 }
 
@@ -49,22 +49,38 @@ static u8 xtcp_ca_state(const struct xtcp_sock *xs)
 	return TCP_CA_Open;
 }
 
-/* Segments in flight, SACKed and sent again: the write queue counted. */
+/*
+ * Segments in flight, SACKed, sent again and taken for lost: the write
+ * queue counted, from its tail. Lost, as Linux's lost_out: after an RTO
+ * every segment in flight the peer has not SACKed (tcp_timeout_mark_lost());
+ * in SACK recovery those with DupThresh SACKed segments above (IsLost());
+ * in NewReno recovery the head.
+ */
 static void xtcp_info_queue(struct sock *sk, struct tcp_info *info)
 {
 	const struct xtcp_sock *xs = xtcp_sk(sk);
+	bool rto = xs->retransmits && !xs->in_recovery;
+	u32 sacked_above = 0;
 	struct sk_buff *skb;
 
-	skb_queue_walk(&sk->sk_write_queue, skb) {
+	skb_queue_reverse_walk(&sk->sk_write_queue, skb) {
 		const struct xtcp_skb_cb *cb = XTCP_SKB_CB(skb);
 
-		if (!before(cb->seq, xs->snd_max) || skb == xs->send_head)
-			break;
+		if (!before(cb->seq, xs->snd_max))
+			continue;	/* never sent */
 		info->tcpi_unacked++;
-		if (cb->sacked)
+		if (cb->sacked) {
 			info->tcpi_sacked++;
-		else if (cb->retrans)
+			sacked_above++;
+			continue;
+		}
+		if (cb->retrans)
 			info->tcpi_retrans++;
+		if (rto || (xs->in_recovery && xs->sack_ok &&
+			    sacked_above >= TCP_FASTRETRANS_THRESH) ||
+		    (xs->in_recovery && !xs->sack_ok &&
+		     skb == skb_peek(&sk->sk_write_queue)))
+			info->tcpi_lost++;
 	}
 }
 
@@ -144,6 +160,7 @@ static void xtcp_fill_info(struct sock *sk, struct tcp_info *info, bool queue)
 	info->tcpi_bytes_sent = xs->bytes_sent;
 	info->tcpi_bytes_retrans = xs->bytes_retrans;
 	info->tcpi_rcv_ooopack = xs->rcv_ooopack;
+	info->tcpi_dsack_dups = READ_ONCE(xs->dsack_dups);
 	info->tcpi_snd_wnd = xs->snd_wnd;
 }
 

@@ -225,12 +225,52 @@ static void xtcp_rcv_synrecv(struct sock *sk, const struct tcphdr *th)
  * (snd_una, snd_max] are ignored (RFC 2883 D-SACKs and bogus ones).
  * Returns the number of segments newly SACKed.
  */
-static u32 xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o)
+/*
+ * RFC 2883: the first block is a D-SACK when it lies below the ACK, or
+ * inside the second block. As tcp_check_dsack(): counted in segments in
+ * tcpi_dsack_dups unless empty or larger than any window the peer
+ * offered; one reporting more duplicates than were ever sent again is
+ * dubious (TCPDSACKIgnoredDubious), the rest TCPDSACKRecvSegs.
+ */
+static void xtcp_check_dsack(struct sock *sk, const struct xtcp_rx_opts *o,
+			     u32 ack)
+{
+	struct xtcp_sock *xs = xtcp_sk(sk);
+	u32 start = o->sacks[0][0], end = o->sacks[0][1], segs = 1;
+	struct net *net = sock_net(sk);
+
+	if (before(start, ack))
+		XTCP_INC_STATS(net, XTCP_MIB_DSACKRECV);
+	else if (o->num_sacks > 1 && !after(end, o->sacks[1][1]) &&
+		 !before(start, o->sacks[1][0]))
+		XTCP_INC_STATS(net, XTCP_MIB_DSACKOFORECV);
+	else
+		return;
+	if (!before(start, end) || end - start > xs->max_window) {
+		segs = 0;
+	} else {
+		if (end - start > xs->mss_cache)
+			segs = DIV_ROUND_UP(end - start,
+					    max_t(u32, xs->mss_cache, 1));
+		WRITE_ONCE(xs->dsack_dups, xs->dsack_dups + segs);
+		if (xs->dsack_dups > xs->total_retrans)
+			segs = 0;
+	}
+	if (segs)
+		XTCP_ADD_STATS(net, XTCP_MIB_DSACKRECVSEGS, segs);
+	else
+		XTCP_INC_STATS(net, XTCP_MIB_DSACKIGNOREDDUBIOUS);
+}
+
+static u32 xtcp_sacktag(struct sock *sk, const struct xtcp_rx_opts *o,
+			u32 ack)
 {
 	struct xtcp_sock *xs = xtcp_sk(sk);
 	u32 newly = 0;
 	struct sk_buff *skb;
 	int i;
+
+	xtcp_check_dsack(sk, o, ack);
 
 	/* Only a mark within (snd_una, snd_max] means anything. */
 	if (!after(xs->highest_sack, xs->snd_una) ||
@@ -503,7 +543,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 			return -1;
 		}
 		if (xs->sack_ok && o->num_sacks)
-			xtcp_sacktag(sk, o);
+			xtcp_sacktag(sk, o, ack);
 		return 0;
 	}
 	if (after(ack, xs->snd_max))
@@ -516,7 +556,7 @@ static int xtcp_ack(struct sock *sk, const struct tcphdr *th, u32 len,
 	xs->rcv_tstamp = jiffies;
 	WRITE_ONCE(sk->sk_err_soft, 0);
 	if (xs->sack_ok && o->num_sacks)
-		sacked = xtcp_sacktag(sk, o);
+		sacked = xtcp_sacktag(sk, o, ack);
 	if (th->ece && xs->ecn_ok && !xs->in_recovery && !xs->in_cwr) {
 		XTCP_INC_STATS(sock_net(sk), XTCP_MIB_ECNECE);
 		xtcp_enter_cwr(sk);

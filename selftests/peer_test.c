@@ -11,7 +11,7 @@
  * what Linux did.
  */
 #define _GNU_SOURCE
-#include <netinet/tcp.h>
+#include <linux/tcp.h>
 #include <poll.h>
 
 #include "kselftest_harness.h"
@@ -696,6 +696,108 @@ TEST_F_TIMEOUT(conn, cork_held_one_rto, 60)
 	n = collect_data(_metadata, &self->c, &self->p, got, 1000, 10000);
 	EXPECT_EQ(1000U, n);
 	EXPECT_EQ(0, memcmp(got, stream + 100, 1000));
+}
+
+/*
+ * A counter of this namespace's TcpExt line in /proc/net/netstat (Linux's
+ * TCP), or of /proc/net/xtcp_stat for xtcp; -1 if absent.
+ */
+static long long ext_stat(int linux_tcp, const char *name)
+{
+	static char buf[16384];
+	char *names, *vals, *n, *v, *sn, *sv;
+
+	if (!linux_tcp)
+		return xtcp_stat(name);
+	if (read_file("/proc/thread-self/net/netstat", buf, sizeof(buf)) < 0)
+		return -1;
+	names = strstr(buf, "TcpExt:");
+	vals = names ? strstr(names + 1, "TcpExt:") : NULL;
+	if (!vals)
+		return -1;
+	*strchrnul(names, '\n') = 0;
+	*strchrnul(vals, '\n') = 0;
+	n = strtok_r(names + 7, " ", &sn);
+	v = strtok_r(vals + 7, " ", &sv);
+	for (; n && v; n = strtok_r(NULL, " ", &sn), v = strtok_r(NULL, " ", &sv))
+		if (!strcmp(n, name))
+			return atoll(v);
+	return -1;
+}
+
+static void get_info(struct __test_metadata *_metadata, int fd,
+		     struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len));
+}
+
+/*
+ * After an RTO, TCP_INFO counts the segment in flight as lost and sent
+ * again (Linux's lost_out, retrans_out); an ACK carrying a D-SACK for it
+ * (RFC 2883: the block lies below the ACK) counts one duplicate in
+ * tcpi_dsack_dups and TCPDSACKRecv. A D-SACK reporting more duplicates
+ * than were ever sent again is counted in tcpi_dsack_dups, as Linux, but
+ * not believed (TCPDSACKIgnoredDubious).
+ */
+TEST_F_TIMEOUT(conn, lost_and_dsack_in_tcp_info, 60)
+{
+	long long dsack0 = ext_stat(variant->linux_tcp, "TCPDSACKRecv");
+	long long dub0 = ext_stat(variant->linux_tcp, "TCPDSACKIgnoredDubious");
+	uint32_t seq = self->c.rcv_nxt, blk[1][2];
+	static struct pseg s;
+	struct tcp_info ti;
+	int sent = 0;
+
+	ASSERT_LE(0, dsack0);
+	ASSERT_LE(0, dub0);
+	ASSERT_EQ(1000, send(self->c.fd, stream, 1000, 0));
+	/* Linux probes the tail first (TLP); wait for the RTO on both. */
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 5000))
+			TH_LOG("after %d transmissions, no RTO", sent);
+		if (s.len)
+			sent++;
+		get_info(_metadata, self->c.fd, &ti);
+	} while (ti.tcpi_ca_state != TCP_CA_Loss);
+	EXPECT_EQ(seq, s.seq);
+	EXPECT_EQ(1U, ti.tcpi_unacked);
+	EXPECT_EQ(1U, ti.tcpi_lost);
+	EXPECT_EQ(1U, ti.tcpi_retrans);
+	EXPECT_EQ(0U, ti.tcpi_dsack_dups);
+
+	blk[0][0] = seq;
+	blk[0][1] = seq + 1000;
+	pconn_seg(&self->c, &s, SEG_ACK);
+	s.ack = seq + 1000;
+	s.optlen += opt_sack(s.opt + s.optlen, 1, blk);
+	self->c.tsval++;
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	self->c.rcv_nxt = seq + 1000;
+	usleep(100 * 1000);
+	get_info(_metadata, self->c.fd, &ti);
+	EXPECT_EQ(0U, ti.tcpi_unacked);
+	EXPECT_EQ(0U, ti.tcpi_lost);
+	EXPECT_EQ(1U, ti.tcpi_dsack_dups);
+	EXPECT_EQ(dsack0 + 1, ext_stat(variant->linux_tcp, "TCPDSACKRecv"));
+	EXPECT_EQ(dub0, ext_stat(variant->linux_tcp, "TCPDSACKIgnoredDubious"));
+
+	/* Four segments' worth (of 1448 bytes), never sent four times. */
+	blk[0][0] = seq + 1000 - 5000;
+	blk[0][1] = seq + 1000;
+	pconn_seg(&self->c, &s, SEG_ACK);
+	s.optlen += opt_sack(s.opt + s.optlen, 1, blk);
+	self->c.tsval++;
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	usleep(100 * 1000);
+	get_info(_metadata, self->c.fd, &ti);
+	EXPECT_EQ(5U, ti.tcpi_dsack_dups);
+	EXPECT_EQ(dsack0 + 2, ext_stat(variant->linux_tcp, "TCPDSACKRecv"));
+	EXPECT_EQ(dub0 + 1, ext_stat(variant->linux_tcp, "TCPDSACKIgnoredDubious"));
+	TH_LOG("%d transmissions of the segment, total_retrans %u",
+	       sent, ti.tcpi_total_retrans);
 }
 
 /*
