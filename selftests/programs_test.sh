@@ -4,8 +4,8 @@
 # Unmodified programs on xtcp through build/tools/libxtcp-preload.so,
 # between two namespaces over veth: Python's http.server (threaded)
 # serving a 10 MB file to curl, with xtcp on the server side, on the
-# client side, and on both; and a Python asyncio echo server and client
-# on xtcp. Each transfer's SHA-256 is compared, and the counters of the
+# client side, and on both; and a Python asyncio echo server and client,
+# the same three ways. Each transfer's SHA-256 is compared, and the counters of the
 # side that is xtcp's show that xtcp carried it (PassiveOpens for a
 # server, ActiveOpens for a client).
 #
@@ -117,29 +117,39 @@ http_case "programs.http_server_xtcp_curl_linux" 8001 xtcp linux
 http_case "programs.http_server_linux_curl_xtcp" 8002 linux xtcp
 http_case "programs.http_server_xtcp_curl_xtcp" 8003 xtcp xtcp
 
-# asyncio: an echo server in B and a client in A, both on xtcp.
-ip netns exec "$NS_B" env LD_PRELOAD="$LIB" python3 -c '
-import asyncio
+# asyncio: an echo server in B on port $1, on xtcp if $2 is "xtcp".
+asyncio_serve() {
+	local port=$1 stack=$2 env=()
+
+	[ "$stack" = xtcp ] && env=(env LD_PRELOAD="$LIB")
+	ip netns exec "$NS_B" "${env[@]}" python3 -c '
+import asyncio, sys
 async def echo(r, w):
     while data := await r.read(65536):
         w.write(data)
         await w.drain()
     w.close()
 async def main():
-    s = await asyncio.start_server(echo, "192.0.2.2", 8100)
+    s = await asyncio.start_server(echo, "192.0.2.2", int(sys.argv[1]))
     async with s:
         await s.serve_forever()
 asyncio.run(main())
-' &
-PIDS+=($!)
-sleep 2
-p0=$(stat_of "$NS_B" PassiveOpens)
-out=$(ip netns exec "$NS_A" env LD_PRELOAD="$LIB" timeout 60 python3 -c '
-import asyncio, hashlib, os
+' "$port" &
+	PIDS+=($!)
+}
+
+# An asyncio client in A (on xtcp if $2 is "xtcp") sends 2 MB of random
+# bytes to port $1 while it reads the echo; prints both SHA-256 sums.
+asyncio_client() {
+	local port=$1 stack=$2 env=()
+
+	[ "$stack" = xtcp ] && env=(env LD_PRELOAD="$LIB")
+	ip netns exec "$NS_A" "${env[@]}" timeout 60 python3 -c '
+import asyncio, hashlib, os, sys
 async def main():
     for _ in range(100):
         try:
-            r, w = await asyncio.open_connection("192.0.2.2", 8100)
+            r, w = await asyncio.open_connection("192.0.2.2", int(sys.argv[1]))
             break
         except OSError:
             await asyncio.sleep(0.2)
@@ -155,14 +165,39 @@ async def main():
     await t
     print(hashlib.sha256(data).hexdigest(), hashlib.sha256(got).hexdigest())
 asyncio.run(main())
-')
-p1=$(stat_of "$NS_B" PassiveOpens)
-set -- $out
-if [ $# -eq 2 ] && [ "$1" = "$2" ] && [ $((p1 - p0)) -ge 1 ]; then
-	ktap_ok "programs.asyncio_echo_xtcp_both"
-else
-	ktap_fail "programs.asyncio_echo_xtcp_both" "got '$out', PassiveOpens +$((p1 - p0))"
-fi
+' "$port"
+}
+
+# $1 name, $2 port, $3 server stack, $4 client stack.
+asyncio_case() {
+	local name=$1 port=$2 srv=$3 cli=$4 p0 a0 out p1 a1
+
+	asyncio_serve "$port" "$srv"
+	p0=$(stat_of "$NS_B" PassiveOpens)
+	a0=$(stat_of "$NS_A" ActiveOpens)
+	out=$(asyncio_client "$port" "$cli")
+	p1=$(stat_of "$NS_B" PassiveOpens)
+	a1=$(stat_of "$NS_A" ActiveOpens)
+	ktap_diag "$name: server $srv, PassiveOpens +$((p1 - p0)); client $cli, ActiveOpens +$((a1 - a0))"
+	set -- $out
+	if [ $# -ne 2 ] || [ "$1" != "$2" ]; then
+		ktap_fail "$name" "sums '$out'"
+	elif [ "$srv" = xtcp ] && [ $((p1 - p0)) -lt 1 ]; then
+		ktap_fail "$name" "the server's connection was not xtcp's"
+	elif [ "$srv" != xtcp ] && [ $((p1 - p0)) -ne 0 ]; then
+		ktap_fail "$name" "the server on Linux's TCP took xtcp connections"
+	elif [ "$cli" = xtcp ] && [ $((a1 - a0)) -lt 1 ]; then
+		ktap_fail "$name" "the client's connection was not xtcp's"
+	elif [ "$cli" != xtcp ] && [ $((a1 - a0)) -ne 0 ]; then
+		ktap_fail "$name" "the client on Linux's TCP made xtcp connections"
+	else
+		ktap_ok "$name"
+	fi
+}
+
+asyncio_case "programs.asyncio_echo_xtcp_server" 8100 xtcp linux
+asyncio_case "programs.asyncio_echo_xtcp_client" 8101 linux xtcp
+asyncio_case "programs.asyncio_echo_xtcp_both" 8102 xtcp xtcp
 
 ktap_finish
 exit $?
