@@ -454,6 +454,44 @@ static int peer_seg(struct pconn *c, struct peer *p, unsigned int flags,
 	return peer_send(p, &s, NULL);
 }
 
+/*
+ * A counter of /proc/net/snmp or /proc/net/netstat (@file) in the
+ * calling thread's namespace: the value under @name on the "@proto:"
+ * lines; -1 if not listed.
+ */
+static long long net_counter(const char *file, const char *proto,
+			     const char *name)
+{
+	char path[64], buf[16384], *names, *vals, *n, *v, *sn, *sv;
+	size_t plen = strlen(proto);
+
+	snprintf(path, sizeof(path), "/proc/thread-self/net/%s", file);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (names = buf; names; names = strchr(names, '\n')) {
+		if (*names == '\n')
+			names++;
+		if (strncmp(names, proto, plen) || names[plen] != ':')
+			continue;
+		vals = strchr(names, '\n');
+		if (!vals || strncmp(vals + 1, proto, plen))
+			return -1;
+		*vals++ = '\0';
+		if (strchr(vals, '\n'))
+			*strchr(vals, '\n') = '\0';
+		n = strtok_r(names + plen + 1, " ", &sn);
+		v = strtok_r(vals + plen + 1, " ", &sv);
+		while (n && v) {
+			if (!strcmp(n, name))
+				return atoll(v);
+			n = strtok_r(NULL, " ", &sn);
+			v = strtok_r(NULL, " ", &sv);
+		}
+		return -1;
+	}
+	return -1;
+}
+
 static int still_connected(int fd)
 {
 	int err = -1;
@@ -813,6 +851,156 @@ TEST_F(conn, hole_filled_despite_full_ofo_queue)
 	EXPECT_EQ(0, memcmp(buf, stream, 1000));
 	ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000));
 	EXPECT_LE(0, (int32_t)(s.ack - (base + 1000)));
+}
+
+/* ---- ICMP errors while connecting ---- */
+
+FIXTURE(icmp_syn_sent) {
+	struct peer p;
+};
+
+/*
+ * @linux_tcp: the client is Linux's TCP (the reference), else xtcp
+ * @code: the destination unreachable code the peer sends
+ * @err: the errno that ends connect() when the message is genuine
+ */
+FIXTURE_VARIANT(icmp_syn_sent) {
+	int linux_tcp;
+	int code;
+	int err;
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, linux_tcp_host_unreach) {
+	.linux_tcp = 1, .code = ICMP_HOST_UNREACH, .err = EHOSTUNREACH,
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, xtcp_host_unreach) {
+	.linux_tcp = 0, .code = ICMP_HOST_UNREACH, .err = EHOSTUNREACH,
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, linux_tcp_port_unreach) {
+	.linux_tcp = 1, .code = ICMP_PORT_UNREACH, .err = ECONNREFUSED,
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, xtcp_port_unreach) {
+	.linux_tcp = 0, .code = ICMP_PORT_UNREACH, .err = ECONNREFUSED,
+};
+
+FIXTURE_SETUP(icmp_syn_sent)
+{
+	const char *err = peer_setup(&self->p);
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+}
+
+FIXTURE_TEARDOWN(icmp_syn_sent)
+{
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+/* close() with SO_LINGER 0: a RST, nothing left retransmitting. */
+static void abort_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* A @family socket connecting to the peer; its SYN in @syn. */
+static int syn_sent_socket(struct __test_metadata *_metadata, struct peer *p,
+			   int family, struct pseg *syn)
+{
+	struct sockaddr_in sin = sin_make(PEER_ADDR, PEER_PORT);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINPROGRESS, errno);
+	do {
+		if (peer_recv(p, syn, 3000) != 1) {
+			syn->flags = 0;
+			break;
+		}
+	} while (syn->flags != SEG_SYN || syn->dport != PEER_PORT);
+	return fd;
+}
+
+/*
+ * In SYN-SENT, a destination unreachable quoting the SYN ends the
+ * attempt (tcp_v4_err()), but only once its checksum is verified: with
+ * a damaged checksum the message counts in Icmp InCsumErrors (and
+ * xtcp's IcmpInCsumErrors) and nothing else happens: the SYN goes again
+ * at its timeout and a SYN-ACK completes the connection. The same
+ * message with a good checksum makes connect() fail with the errno
+ * Linux maps the code to. Before the checksum was checked, xtcp took
+ * the damaged message and failed the connect.
+ */
+TEST_F_TIMEOUT(icmp_syn_sent, bad_checksum_ignored, 30)
+{
+	int family = variant->linux_tcp ? AF_INET : xtcp_family();
+	long long csum = net_counter("snmp", "Icmp", "InCsumErrors");
+	long long unreach = net_counter("snmp", "Icmp", "InDestUnreachs");
+	long long xcsum = xtcp_stat("IcmpInCsumErrors");
+	long long xerrs = xtcp_stat("IcmpErrors");
+	static struct pseg syn, again, s;
+	long long end;
+	int fd;
+
+	fd = syn_sent_socket(_metadata, &self->p, family, &syn);
+	ASSERT_EQ(SEG_SYN, syn.flags) TH_LOG("no SYN");
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &syn, ICMP_DEST_UNREACH,
+				    variant->code, 0, 1));
+	EXPECT_EQ(0, poll_one(fd, POLLOUT, 300));
+	EXPECT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(csum + 1, net_counter("snmp", "Icmp", "InCsumErrors"));
+	EXPECT_EQ(unreach, net_counter("snmp", "Icmp", "InDestUnreachs"));
+	if (!variant->linux_tcp) {
+		EXPECT_EQ(xcsum + 1, xtcp_stat("IcmpInCsumErrors"));
+		EXPECT_EQ(xerrs, xtcp_stat("IcmpErrors"));
+	}
+
+	/* The attempt goes on: the SYN again at its timeout, answered. */
+	do {
+		ASSERT_EQ(1, peer_recv(&self->p, &again, 3000))
+			TH_LOG("no SYN retransmitted");
+	} while (again.flags != SEG_SYN || again.sport != syn.sport);
+	EXPECT_EQ(syn.seq, again.seq);
+	memset(&s, 0, offsetof(struct pseg, data));
+	s.sport = PEER_PORT;
+	s.dport = again.sport;
+	s.flags = SEG_SYN | SEG_ACK;
+	s.seq = 7000;
+	s.ack = again.seq + 1;
+	s.win = 65535;
+	s.optlen = peer_linux_synack_opts(s.opt, 1460);
+	put_be32(s.opt + 8, 100);
+	put_be32(s.opt + 12, again.tsval);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	EXPECT_EQ(POLLOUT, poll_one(fd, POLLOUT, 3000) & (POLLOUT | POLLERR));
+	EXPECT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR));
+	abort_close(fd);
+	usleep(100 * 1000);
+	peer_drain(&self->p);
+
+	/* The same message, its checksum right: connect() fails. */
+	fd = syn_sent_socket(_metadata, &self->p, family, &syn);
+	ASSERT_EQ(SEG_SYN, syn.flags) TH_LOG("no second SYN");
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &syn, ICMP_DEST_UNREACH,
+				    variant->code, 0, 0));
+	EXPECT_TRUE(poll_one(fd, POLLOUT, 2000) & (POLLOUT | POLLERR));
+	EXPECT_EQ(variant->err, getsockopt_int(fd, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(csum + 1, net_counter("snmp", "Icmp", "InCsumErrors"));
+	EXPECT_EQ(unreach + 1, net_counter("snmp", "Icmp", "InDestUnreachs"));
+	if (!variant->linux_tcp)
+		EXPECT_EQ(xerrs + 1, xtcp_stat("IcmpErrors"));
+	/* Given up: no SYN at the next timeout. */
+	end = now_ms() + 1500;
+	while (now_ms() < end)
+		if (peer_recv(&self->p, &again, end - now_ms()) == 1)
+			EXPECT_FALSE(again.flags == SEG_SYN &&
+				     again.sport == syn.sport);
+	close(fd);
 }
 
 /*
