@@ -853,6 +853,218 @@ TEST_F(conn, hole_filled_despite_full_ofo_queue)
 	EXPECT_LE(0, (int32_t)(s.ack - (base + 1000)));
 }
 
+/* The byte at offset @off of a long stream: the 64 KB one, varied. */
+static uint8_t long_stream(unsigned int off)
+{
+	return stream[off % sizeof(stream)] + off / sizeof(stream);
+}
+
+/* FNV-1a over @len bytes, continuing from @h. */
+static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t len)
+{
+	while (len--)
+		h = (h ^ *p++) * 16777619U;
+	return h;
+}
+
+/**
+ * struct rwin - the peer as a sender that follows the window offered
+ * @base: the peer's first sequence number of the stream
+ * @nxt: offset of the next byte to send
+ * @una: offset the client acknowledged
+ * @redge: offset of the right edge of the latest window offered
+ * @wscale: the client's window scale
+ * @seglen: payload of each segment
+ * @o: how the segments are shaped
+ * @acks: ACKs read
+ */
+struct rwin {
+	uint32_t	base;
+	unsigned int	nxt, una, redge;
+	int		wscale;
+	unsigned int	seglen;
+	const struct pout *o;
+	unsigned int	acks;
+};
+
+/* Take in what the client sent within @ms; true if the window moved. */
+static bool rwin_acks(struct pconn *c, struct peer *p, struct rwin *w, int ms)
+{
+	static struct pseg s;
+	bool moved = false;
+
+	while (pconn_recv(c, p, &s, ms) == 1) {
+		unsigned int ack = s.ack - w->base;
+
+		ms = 0;
+		if (!(s.flags & SEG_ACK) || (int)(ack - w->una) < 0 ||
+		    ack > w->nxt)
+			continue;
+		w->acks++;
+		if (ack != w->una ||
+		    ack + (s.win << w->wscale) != w->redge)
+			moved = true;
+		w->una = ack;
+		w->redge = ack + (s.win << w->wscale);
+	}
+	return moved;
+}
+
+/* Send what the window allows, up to @total; the bytes sent. */
+static unsigned int rwin_send(struct pconn *c, struct peer *p, struct rwin *w,
+			      unsigned int total)
+{
+	static uint8_t buf[PEER_MAXFRAME];
+	unsigned int sent = 0, i;
+
+	while (w->nxt < total && w->nxt + w->seglen <= w->redge) {
+		unsigned int len = total - w->nxt < w->seglen ?
+				   total - w->nxt : w->seglen;
+
+		for (i = 0; i < len; i++)
+			buf[i] = long_stream(w->nxt + i);
+		if (pconn_send_data(c, p, w->base + w->nxt, buf, len, w->o))
+			break;
+		w->nxt += len;
+		sent += len;
+		/* The ACKs must not overflow the packet socket meanwhile. */
+		if (sent / w->seglen % 16 == 0)
+			rwin_acks(c, p, w, 0);
+	}
+	return sent;
+}
+
+/*
+ * The peer sends 200000 bytes in @seglen-byte segments shaped by @o,
+ * never past the right edge of the window the client offered, and never
+ * sends anything twice. The application does not read at first: the
+ * window must close before the buffer is full, with every byte sent
+ * inside it acknowledged (a segment dropped inside the window would
+ * stall the transfer, as nothing is retransmitted). Then the
+ * application reads everything: all 200000 bytes arrive, equal to what
+ * was sent (and the same checksum).
+ *
+ * On a connection of its own, with net.ipv4.tcp_rmem "4096 131072
+ * 1048576": a window scale of 5, whose 32-byte unit divides @seglen.
+ * With a unit larger than the segments, the right edge that may not
+ * move back, rounded up to the unit, can let one more segment in once
+ * the buffer is full; Linux then grows its buffer if it may, else it
+ * drops that segment too.
+ */
+static void rwin_run(struct __test_metadata *_metadata, struct peer *p,
+		     struct pconn *c, const FIXTURE_VARIANT(conn) *v,
+		     unsigned int seglen, const struct pout *o)
+{
+	static uint8_t buf[65536], want[65536];
+	const unsigned int total = 200000;
+	uint32_t hsent = 2166136261U, hgot = 2166136261U;
+	unsigned int got = 0, closed_at, i, n;
+	long long end, idle, pruned, qdrop;
+	struct rwin w = {
+		.seglen = seglen,
+		.o = o,
+	};
+	uint8_t opt[40];
+
+	peer_teardown(p);
+	ASSERT_EQ(NULL, peer_setup(p));
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_rmem",
+				"4096 131072 1048576"));
+	n = peer_linux_synack_opts(opt, 1460);
+	ASSERT_EQ(NULL, pconn_open(c, p, variant_family(v), PEER_PORT, opt, n,
+				   1));
+	ASSERT_EQ(5, c->syn.wscale);
+	w.base = c->snd_nxt;
+	w.wscale = c->syn.wscale;
+	/* Until an ACK says otherwise: the SYN's window, never scaled. */
+	w.redge = c->syn.win;
+	for (i = 0; i < total; i++) {
+		uint8_t b = long_stream(i);
+
+		hsent = fnv1a(hsent, &b, 1);
+	}
+	pruned = v->linux_tcp ? -1 : xtcp_stat("RcvPruned");
+	qdrop = net_counter("netstat", "TcpExt", "TCPRcvQDrop");
+
+	/* Nobody reads: the window closes, and all of it is acknowledged. */
+	end = now_ms() + 30000;
+	idle = now_ms();
+	while (now_ms() < end) {
+		if (rwin_send(c, p, &w, total) || rwin_acks(c, p, &w, 200))
+			idle = now_ms();
+		if (w.una == w.nxt && w.redge - w.nxt < seglen)
+			break;
+		if (now_ms() - idle > 3000)
+			break;
+	}
+	closed_at = w.nxt;
+	TH_LOG("%s: window closed after %u bytes (%u segments, %u ACKs), %u acknowledged",
+	       v->linux_tcp ? "Linux" : "xtcp", w.nxt, w.nxt / seglen, w.acks,
+	       w.una);
+	TH_LOG("SO_RCVBUF now %d", getsockopt_int(c->fd, SOL_SOCKET, SO_RCVBUF));
+	ASSERT_EQ(w.nxt, w.una)
+		TH_LOG("bytes sent inside the window never acknowledged");
+	ASSERT_GT(seglen, w.redge - w.nxt) TH_LOG("the window never closed");
+	ASSERT_LT(closed_at, total);
+
+	/* The application reads: the rest follows, the window reopening. */
+	end = now_ms() + 60000;
+	idle = now_ms();
+	while ((got < total || w.una < total) && now_ms() < end) {
+		ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r > 0) {
+			for (i = 0; i < r; i++)
+				want[i] = long_stream(got + i);
+			ASSERT_EQ(0, memcmp(buf, want, r))
+				TH_LOG("bytes differ within [%u, %u)", got,
+				       got + (unsigned int)r);
+			hgot = fnv1a(hgot, buf, r);
+			got += r;
+			idle = now_ms();
+		}
+		if (rwin_send(c, p, &w, total) || rwin_acks(c, p, &w, 20))
+			idle = now_ms();
+		/* No window update for a while: ask with a probe. */
+		if (now_ms() - idle > 600 && w.una == w.nxt &&
+		    w.redge - w.nxt < seglen) {
+			ASSERT_EQ(0, pconn_send_data(c, p, w.base + w.nxt - 1,
+						     buf, 0, NULL));
+			idle = now_ms();
+		}
+	}
+	TH_LOG("read %u bytes; %u sent, %u acknowledged", got, w.nxt, w.una);
+	EXPECT_EQ(total, got);
+	EXPECT_EQ(total, w.una);
+	EXPECT_EQ(hsent, hgot);
+	EXPECT_EQ(qdrop, net_counter("netstat", "TcpExt", "TCPRcvQDrop"));
+	if (!v->linux_tcp)
+		EXPECT_EQ(pruned, xtcp_stat("RcvPruned"));
+}
+
+/*
+ * Segments of 96 bytes in linear skbs: each costs over seven times its
+ * payload in truesize, so a window of half the free buffer lets the
+ * peer send what the buffer cannot hold as it came; the queue must be
+ * collapsed (or, on Linux, the buffer grown) rather than a segment
+ * dropped.
+ */
+TEST_F_TIMEOUT(conn, window_follows_truesize_small_segments, 120)
+{
+	rwin_run(_metadata, &self->p, &self->c, variant, 96, NULL);
+}
+
+/*
+ * Segments of 4096 bytes in page fragments: an order-1 page each, a
+ * truesize over twice the payload.
+ */
+TEST_F_TIMEOUT(conn, window_follows_truesize_nonlinear, 120)
+{
+	struct pout nl = { .nonlinear = 1 };
+
+	rwin_run(_metadata, &self->p, &self->c, variant, 4096, &nl);
+}
+
 /* ---- ICMP errors while connecting ---- */
 
 FIXTURE(icmp_syn_sent) {
