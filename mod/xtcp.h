@@ -802,6 +802,7 @@ DECLARE_PER_CPU(unsigned int, xtcp_orphan_count);
 int xtcp_orphan_count_sum(void);
 long xtcp_memory_allocated_sum(void);
 bool xtcp_check_oom(struct sock *sk);
+void xtcp_memcg_adopt(struct sock *sk);
 extern unsigned int xtcp_clock_offset_ms;
 extern struct proto xtcp_prot;
 
@@ -1027,6 +1028,7 @@ bool xtcp_data_queue(struct sock *sk, struct sk_buff *skb,
 void xtcp_ack_snd_check(struct sock *sk, bool now);
 int xtcp_sack_blocks(struct xtcp_sock *xs, u32 blk[][2], int max);
 void xtcp_cleanup_rbuf(struct sock *sk);
+int xtcp_rmem_uncharged(struct sock *sk);
 
 /* xtcp_mib.c */
 int xtcp_mib_init_net(struct xtcp_net *xn);

@@ -449,7 +449,8 @@ static int xtcp_wait_for_connect(struct sock *sk, long timeo)
  * SO_RCVTIMEO (EAGAIN when it ends), broken by a signal (EINTR or a
  * restart, as Linux) or by the listener closing or shutting down
  * (EINVAL). A connection reset while queued is still returned; the
- * first recv() reports the reset.
+ * first recv() reports the reset. The connection joins the accepting
+ * task's memory cgroup (xtcp_memcg_adopt()).
  *
  * Return: 0 or a negative errno.
  */
@@ -483,6 +484,8 @@ int xtcp_accept(struct socket *sock, struct socket *newsock, int flags,
 	release_sock(sk);
 
 	lock_sock(child);
+	/* As inet_csk_accept(): charged to the accepting task's cgroup. */
+	xtcp_memcg_adopt(child);
 	sock_graft(child, newsock);
 	newsock->state = SS_CONNECTED;
 	release_sock(child);

@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) "xtcp: " fmt
 
+#include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/percpu_counter.h>
 #include <linux/net.h>
@@ -106,6 +107,65 @@ bool xtcp_check_oom(struct sock *sk)
 		return true;
 	}
 	return false;
+}
+
+/**
+ * xtcp_memcg_adopt() - an accepted connection joins the accepting task's
+ *	memory cgroup
+ * @sk: the connection, just taken off the accept queue, owned by the
+ *	caller
+ *
+ * sk_clone_lock() leaves a passive child without a memory cgroup. As
+ * inet_csk_accept() does with mem_cgroup_sk_alloc(), the connection
+ * takes the accepting task's (unless that is the root, or on cgroup v1
+ * one without tcp accounting), and what it already holds is charged to
+ * it, so that the uncharges to come balance. 6.1 exports neither
+ * mem_cgroup_sk_alloc() nor mem_cgroup_charge_skmem(): the cgroup is
+ * found with mem_cgroup_from_task() and pinned with css_tryget() (the
+ * reference sk_prot_free() drops), and the pages the socket holds are
+ * taken out of xtcp's own counter and scheduled again through
+ * __sk_mem_schedule(), which charges them to the cgroup as well. Linux
+ * forces that charge (__GFP_NOFAIL); when it is refused here (the
+ * cgroup or net.xtcp.mem at their limits) the pages go back to xtcp's
+ * counter and the connection stays outside any memory cgroup.
+ */
+void xtcp_memcg_adopt(struct sock *sk)
+{
+	struct mem_cgroup *memcg;
+	int bytes;
+
+	if (!mem_cgroup_sockets_enabled || sk->sk_memcg || !in_task())
+		return;
+	rcu_read_lock();
+	memcg = mem_cgroup_from_task(current);
+	/* The root has no parent (mem_cgroup_is_root() is not for modules). */
+	if (memcg && (!memcg->css.parent ||
+		      (!cgroup_subsys_on_dfl(memory_cgrp_subsys) &&
+		       !memcg->tcpmem_active) ||
+		      !css_tryget(&memcg->css)))
+		memcg = NULL;
+	rcu_read_unlock();
+	if (!memcg)
+		return;
+
+	/* Scheduled pages: the spare forward allocation and what is charged. */
+	bytes = sk->sk_forward_alloc + atomic_read(&sk->sk_rmem_alloc) -
+		xtcp_rmem_uncharged(sk) + READ_ONCE(sk->sk_wmem_queued);
+	if (WARN_ON_ONCE(bytes < 0 || !PAGE_ALIGNED(bytes))) {
+		css_put(&memcg->css);
+		return;
+	}
+	sk->sk_memcg = memcg;
+	if (!bytes)
+		return;
+	atomic_long_sub(bytes >> PAGE_SHIFT, &xtcp_memory_allocated);
+	if (__sk_mem_schedule(sk, bytes, SK_MEM_RECV)) {
+		sk_forward_alloc_add(sk, -bytes);
+		return;
+	}
+	atomic_long_add(bytes >> PAGE_SHIFT, &xtcp_memory_allocated);
+	sk->sk_memcg = NULL;
+	css_put(&memcg->css);
 }
 
 struct proto xtcp_prot = {

@@ -437,6 +437,27 @@ static void xtcp_set_owner_r_forced(struct sk_buff *skb, struct sock *sk)
 	atomic_add(skb->truesize, &sk->sk_rmem_alloc);
 }
 
+/**
+ * xtcp_rmem_uncharged() - receive memory the accounting does not cover
+ * @sk: the socket, owned by the caller
+ *
+ * The part of sk_rmem_alloc that no sk_mem_charge() stands for: the
+ * skbs taken over the limits (xtcp_set_owner_r_forced()), which only
+ * ever join the receive queue.
+ *
+ * Return: their truesize, in bytes.
+ */
+int xtcp_rmem_uncharged(struct sock *sk)
+{
+	struct sk_buff *skb;
+	int bytes = 0;
+
+	skb_queue_walk(&sk->sk_receive_queue, skb)
+		if (skb->destructor == xtcp_rfree_forced)
+			bytes += skb->truesize;
+	return bytes;
+}
+
 /* ---- queueing ---- */
 
 /* Remember a duplicate for a D-SACK block (RFC 2883) in the next ACK. */

@@ -3,7 +3,9 @@
  * xtcp's memory is accounted and bounded as Linux's TCP's: socket
  * buffers against net.xtcp.mem (and /proc/net/xtcp_sockstat shows
  * them), orphans against net.xtcp.max_orphans, TIME_WAIT entries
- * against max_tw_buckets (following net.ipv4.tcp_max_tw_buckets).
+ * against max_tw_buckets (following net.ipv4.tcp_max_tw_buckets); an
+ * accepted connection is charged to the accepting task's memory cgroup,
+ * as Linux's are.
  *
  * Namespace A (192.0.2.1) holds xtcp clients, namespace B (192.0.2.2) a
  * Linux TCP server. The host-wide sysctls (mem, max_orphans) live in
@@ -11,7 +13,9 @@
  */
 #define _GNU_SOURCE
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sys/mount.h>
 
 #include "kselftest_harness.h"
 #include "xtcp_test.h"
@@ -297,6 +301,217 @@ TEST_F(mem, time_wait_bucket_limit)
 	}
 	EXPECT_EQ(2, sockstat("tw"));
 	EXPECT_EQ(3, xtcp_stat("TCPTimeWaitOverflow"));
+}
+
+/* ---- the memory cgroup of an accepted connection ---- */
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define CG_TEST		CG_ROOT "/xtcp-mem-test"
+
+FIXTURE(memcg) {
+	struct netpair np;
+	int refcnt;
+	int mounted;
+	int enabled;
+};
+
+/* @linux_tcp: the server is Linux's TCP (the reference), else xtcp */
+FIXTURE_VARIANT(memcg) {
+	int linux_tcp;
+};
+
+FIXTURE_VARIANT_ADD(memcg, linux_tcp) { .linux_tcp = 1 };
+FIXTURE_VARIANT_ADD(memcg, xtcp) { .linux_tcp = 0 };
+
+/* Move the calling process into the cgroup directory @dir. */
+static int cg_move(const char *dir)
+{
+	char path[128], pid[16];
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	return write_file(path, pid);
+}
+
+/* memory.stat's "sock" of the test cgroup, in bytes; -1 if unreadable. */
+static long long cg_sock(void)
+{
+	char buf[8192], *line;
+
+	if (read_file(CG_TEST "/memory.stat", buf, sizeof(buf)) < 0)
+		return -1;
+	for (line = buf; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, "sock ", 5))
+			return atoll(line + 5);
+	}
+	return -1;
+}
+
+/*
+ * "sock" once it lies within [@lo, @hi], or its last value after 6 s
+ * (memory.stat may lag: the kernel flushes its per-CPU figures at least
+ * every 2 s).
+ */
+static long long cg_sock_wait(long long lo, long long hi)
+{
+	long long end = now_ms() + 6000, v;
+
+	for (;;) {
+		v = cg_sock();
+		if ((v >= lo && v <= hi) || now_ms() > end)
+			return v;
+		usleep(100 * 1000);
+	}
+}
+
+FIXTURE_SETUP(memcg)
+{
+	char buf[256];
+	const char *err;
+
+	self->refcnt = xtcp_module_refcnt();
+	self->mounted = 0;
+	self->enabled = 0;
+	self->np.a = -1;
+	self->np.b = -1;
+	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
+		ASSERT_EQ(0, run_cmd("mount -t cgroup2 none " CG_ROOT));
+		self->mounted = 1;
+	}
+	ASSERT_LT(0, read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf)));
+	if (!strstr(buf, "memory"))
+		SKIP(return, "no memory controller on cgroup v2");
+	ASSERT_LE(0, read_file(CG_ROOT "/cgroup.subtree_control", buf,
+			       sizeof(buf)));
+	if (!strstr(buf, "memory")) {
+		ASSERT_EQ(0, write_file(CG_ROOT "/cgroup.subtree_control",
+					"+memory"));
+		self->enabled = 1;
+	}
+	rmdir(CG_TEST);
+	ASSERT_EQ(0, mkdir(CG_TEST, 0755));
+	err = netpair_setup(&self->np);
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+	ASSERT_EQ(0, netpair_static_neigh(&self->np));
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	int refcnt;
+
+	cg_move(CG_ROOT);
+	refcnt = close_sockets_wait(self->refcnt);
+	EXPECT_GE(self->refcnt, refcnt);
+	rmdir(CG_TEST);
+	if (self->enabled)
+		write_file(CG_ROOT "/cgroup.subtree_control", "-memory");
+	if (self->mounted)
+		umount(CG_ROOT);
+	netpair_close(&self->np);
+}
+
+/* Read @len bytes of the pattern from offset @off: the count that match. */
+static long long read_from(int fd, size_t len, size_t off)
+{
+	static char buf[65536], want[65536];
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = recv(fd, buf, len - got < sizeof(buf) ?
+				 len - got : sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		fill(want, n, off + got);
+		if (memcmp(buf, want, n))
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/* Send all @len bytes of the pattern from offset @off, or fail. */
+static int send_all(int fd, size_t len, size_t off)
+{
+	static char buf[65536];
+	size_t done = 0;
+
+	fill(buf, len, off);
+	while (done < len) {
+		ssize_t n = send(fd, buf + done, len - done, 0);
+
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * A server in a cgroup v2 memory cgroup: its listener made there, the
+ * client (Linux's TCP) outside it. Data that came before accept() is
+ * charged to the cgroup when accept() runs there (inet_csk_accept()'s
+ * mem_cgroup_sk_alloc() and catch-up charge); data after it as it
+ * comes; memory.stat's "sock" follows, and is back to 0 once both ends
+ * are closed (the uncharges balance the charges). Before, an accepted
+ * xtcp connection belonged to no cgroup: "sock" stayed 0.
+ */
+TEST_F_TIMEOUT(memcg, accepted_connection_charged, 90)
+{
+	int family = variant->linux_tcp ? AF_INET : xtcp_family();
+	struct timeval tv = { .tv_sec = 10 };
+	int lfd, cfd, sfd;
+	long long v;
+	char ch;
+
+	ASSERT_EQ(0, cg_move(CG_TEST));
+	lfd = socket_in_netns(self->np.b, family, SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	ASSERT_EQ(0, bind_err(lfd, "0.0.0.0", PORT));
+	ASSERT_EQ(0, listen(lfd, 4));
+	ASSERT_EQ(0, cg_move(CG_ROOT));
+
+	cfd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, connect_err(cfd, B_ADDR, PORT));
+	ASSERT_EQ(0, send_all(cfd, 50000, 0));
+	usleep(500 * 1000);
+	v = cg_sock();
+	TH_LOG("sock before accept(): %lld", v);
+	EXPECT_GE(8192, v);
+
+	/* accept() in the cgroup: what the connection holds is charged. */
+	ASSERT_EQ(0, cg_move(CG_TEST));
+	sfd = accept(lfd, NULL, NULL);
+	ASSERT_EQ(0, cg_move(CG_ROOT));
+	ASSERT_LE(0, sfd);
+	v = cg_sock_wait(50000, LLONG_MAX);
+	TH_LOG("sock after accept(), 50000 bytes unread: %lld", v);
+	EXPECT_LE(50000, v);
+	EXPECT_EQ(50000, read_check(sfd, 50000, 65536, 0));
+	v = cg_sock_wait(0, 8192);
+	TH_LOG("sock once read: %lld", v);
+	EXPECT_GE(8192, v);
+
+	/* What arrives later is charged as it comes. */
+	ASSERT_EQ(0, send_all(cfd, 50000, 50000));
+	usleep(500 * 1000);
+	v = cg_sock_wait(50000, LLONG_MAX);
+	TH_LOG("sock with 50000 more unread: %lld", v);
+	EXPECT_LE(50000, v);
+	EXPECT_EQ(50000, read_from(sfd, 50000, 50000));
+
+	/* Both ends closed: every charge was uncharged. */
+	close(cfd);
+	EXPECT_EQ(0, recv(sfd, &ch, 1, 0));
+	close(sfd);
+	close(lfd);
+	v = cg_sock_wait(0, 0);
+	TH_LOG("sock once closed: %lld", v);
+	EXPECT_EQ(0, v);
 }
 
 TEST_HARNESS_MAIN

@@ -454,6 +454,44 @@ static int peer_seg(struct pconn *c, struct peer *p, unsigned int flags,
 	return peer_send(p, &s, NULL);
 }
 
+/*
+ * A counter of /proc/net/snmp or /proc/net/netstat (@file) in the
+ * calling thread's namespace: the value under @name on the "@proto:"
+ * lines; -1 if not listed.
+ */
+static long long net_counter(const char *file, const char *proto,
+			     const char *name)
+{
+	char path[64], buf[16384], *names, *vals, *n, *v, *sn, *sv;
+	size_t plen = strlen(proto);
+
+	snprintf(path, sizeof(path), "/proc/thread-self/net/%s", file);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (names = buf; names; names = strchr(names, '\n')) {
+		if (*names == '\n')
+			names++;
+		if (strncmp(names, proto, plen) || names[plen] != ':')
+			continue;
+		vals = strchr(names, '\n');
+		if (!vals || strncmp(vals + 1, proto, plen))
+			return -1;
+		*vals++ = '\0';
+		if (strchr(vals, '\n'))
+			*strchr(vals, '\n') = '\0';
+		n = strtok_r(names + plen + 1, " ", &sn);
+		v = strtok_r(vals + plen + 1, " ", &sv);
+		while (n && v) {
+			if (!strcmp(n, name))
+				return atoll(v);
+			n = strtok_r(NULL, " ", &sn);
+			v = strtok_r(NULL, " ", &sv);
+		}
+		return -1;
+	}
+	return -1;
+}
+
 static int still_connected(int fd)
 {
 	int err = -1;
@@ -1010,6 +1048,368 @@ TEST_F(conn, hole_filled_despite_full_ofo_queue)
 	EXPECT_EQ(0, memcmp(buf, stream, 1000));
 	ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000));
 	EXPECT_LE(0, (int32_t)(s.ack - (base + 1000)));
+}
+
+/* The byte at offset @off of a long stream: the 64 KB one, varied. */
+static uint8_t long_stream(unsigned int off)
+{
+	return stream[off % sizeof(stream)] + off / sizeof(stream);
+}
+
+/* FNV-1a over @len bytes, continuing from @h. */
+static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t len)
+{
+	while (len--)
+		h = (h ^ *p++) * 16777619U;
+	return h;
+}
+
+/**
+ * struct rwin - the peer as a sender that follows the window offered
+ * @base: the peer's first sequence number of the stream
+ * @nxt: offset of the next byte to send
+ * @una: offset the client acknowledged
+ * @redge: offset of the right edge of the latest window offered
+ * @wscale: the client's window scale
+ * @seglen: payload of each segment
+ * @o: how the segments are shaped
+ * @acks: ACKs read
+ */
+struct rwin {
+	uint32_t	base;
+	unsigned int	nxt, una, redge;
+	int		wscale;
+	unsigned int	seglen;
+	const struct pout *o;
+	unsigned int	acks;
+};
+
+/* Take in what the client sent within @ms; true if the window moved. */
+static bool rwin_acks(struct pconn *c, struct peer *p, struct rwin *w, int ms)
+{
+	static struct pseg s;
+	bool moved = false;
+
+	while (pconn_recv(c, p, &s, ms) == 1) {
+		unsigned int ack = s.ack - w->base;
+
+		ms = 0;
+		if (!(s.flags & SEG_ACK) || (int)(ack - w->una) < 0 ||
+		    ack > w->nxt)
+			continue;
+		w->acks++;
+		if (ack != w->una ||
+		    ack + (s.win << w->wscale) != w->redge)
+			moved = true;
+		w->una = ack;
+		w->redge = ack + (s.win << w->wscale);
+	}
+	return moved;
+}
+
+/* Send what the window allows, up to @total; the bytes sent. */
+static unsigned int rwin_send(struct pconn *c, struct peer *p, struct rwin *w,
+			      unsigned int total)
+{
+	static uint8_t buf[PEER_MAXFRAME];
+	unsigned int sent = 0, i;
+
+	while (w->nxt < total && w->nxt + w->seglen <= w->redge) {
+		unsigned int len = total - w->nxt < w->seglen ?
+				   total - w->nxt : w->seglen;
+
+		for (i = 0; i < len; i++)
+			buf[i] = long_stream(w->nxt + i);
+		if (pconn_send_data(c, p, w->base + w->nxt, buf, len, w->o))
+			break;
+		w->nxt += len;
+		sent += len;
+		/* The ACKs must not overflow the packet socket meanwhile. */
+		if (sent / w->seglen % 16 == 0)
+			rwin_acks(c, p, w, 0);
+	}
+	return sent;
+}
+
+/*
+ * The peer sends 200000 bytes in @seglen-byte segments shaped by @o,
+ * never past the right edge of the window the client offered, and never
+ * sends anything twice. The application does not read at first: the
+ * window must close before the buffer is full, with every byte sent
+ * inside it acknowledged (a segment dropped inside the window would
+ * stall the transfer, as nothing is retransmitted). Then the
+ * application reads everything: all 200000 bytes arrive, equal to what
+ * was sent (and the same checksum).
+ *
+ * On a connection of its own, with net.ipv4.tcp_rmem "4096 131072
+ * 1048576": a window scale of 5, whose 32-byte unit divides @seglen.
+ * With a unit larger than the segments, the right edge that may not
+ * move back, rounded up to the unit, can let one more segment in once
+ * the buffer is full; Linux then grows its buffer if it may, else it
+ * drops that segment too.
+ */
+static void rwin_run(struct __test_metadata *_metadata, struct peer *p,
+		     struct pconn *c, const FIXTURE_VARIANT(conn) *v,
+		     unsigned int seglen, const struct pout *o)
+{
+	static uint8_t buf[65536], want[65536];
+	const unsigned int total = 200000;
+	uint32_t hsent = 2166136261U, hgot = 2166136261U;
+	unsigned int got = 0, closed_at, i, n;
+	long long end, idle, pruned, qdrop;
+	struct rwin w = {
+		.seglen = seglen,
+		.o = o,
+	};
+	uint8_t opt[40];
+
+	peer_teardown(p);
+	ASSERT_EQ(NULL, peer_setup(p));
+	ASSERT_EQ(0, write_file("/proc/sys/net/ipv4/tcp_rmem",
+				"4096 131072 1048576"));
+	n = peer_linux_synack_opts(opt, 1460);
+	ASSERT_EQ(NULL, pconn_open(c, p, variant_family(v), PEER_PORT, opt, n,
+				   1));
+	ASSERT_EQ(5, c->syn.wscale);
+	w.base = c->snd_nxt;
+	w.wscale = c->syn.wscale;
+	/* Until an ACK says otherwise: the SYN's window, never scaled. */
+	w.redge = c->syn.win;
+	for (i = 0; i < total; i++) {
+		uint8_t b = long_stream(i);
+
+		hsent = fnv1a(hsent, &b, 1);
+	}
+	pruned = v->linux_tcp ? -1 : xtcp_stat("RcvPruned");
+	qdrop = net_counter("netstat", "TcpExt", "TCPRcvQDrop");
+
+	/* Nobody reads: the window closes, and all of it is acknowledged. */
+	end = now_ms() + 30000;
+	idle = now_ms();
+	while (now_ms() < end) {
+		if (rwin_send(c, p, &w, total) || rwin_acks(c, p, &w, 200))
+			idle = now_ms();
+		if (w.una == w.nxt && w.redge - w.nxt < seglen)
+			break;
+		if (now_ms() - idle > 3000)
+			break;
+	}
+	closed_at = w.nxt;
+	TH_LOG("%s: window closed after %u bytes (%u segments, %u ACKs), %u acknowledged",
+	       v->linux_tcp ? "Linux" : "xtcp", w.nxt, w.nxt / seglen, w.acks,
+	       w.una);
+	TH_LOG("SO_RCVBUF now %d", getsockopt_int(c->fd, SOL_SOCKET, SO_RCVBUF));
+	ASSERT_EQ(w.nxt, w.una)
+		TH_LOG("bytes sent inside the window never acknowledged");
+	ASSERT_GT(seglen, w.redge - w.nxt) TH_LOG("the window never closed");
+	ASSERT_LT(closed_at, total);
+
+	/* The application reads: the rest follows, the window reopening. */
+	end = now_ms() + 60000;
+	idle = now_ms();
+	while ((got < total || w.una < total) && now_ms() < end) {
+		ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (r > 0) {
+			for (i = 0; i < r; i++)
+				want[i] = long_stream(got + i);
+			ASSERT_EQ(0, memcmp(buf, want, r))
+				TH_LOG("bytes differ within [%u, %u)", got,
+				       got + (unsigned int)r);
+			hgot = fnv1a(hgot, buf, r);
+			got += r;
+			idle = now_ms();
+		}
+		if (rwin_send(c, p, &w, total) || rwin_acks(c, p, &w, 20))
+			idle = now_ms();
+		/* No window update for a while: ask with a probe. */
+		if (now_ms() - idle > 600 && w.una == w.nxt &&
+		    w.redge - w.nxt < seglen) {
+			ASSERT_EQ(0, pconn_send_data(c, p, w.base + w.nxt - 1,
+						     buf, 0, NULL));
+			idle = now_ms();
+		}
+	}
+	TH_LOG("read %u bytes; %u sent, %u acknowledged", got, w.nxt, w.una);
+	EXPECT_EQ(total, got);
+	EXPECT_EQ(total, w.una);
+	EXPECT_EQ(hsent, hgot);
+	EXPECT_EQ(qdrop, net_counter("netstat", "TcpExt", "TCPRcvQDrop"));
+	if (!v->linux_tcp)
+		EXPECT_EQ(pruned, xtcp_stat("RcvPruned"));
+}
+
+/*
+ * Segments of 96 bytes in linear skbs: each costs over seven times its
+ * payload in truesize, so a window of half the free buffer lets the
+ * peer send what the buffer cannot hold as it came; the queue must be
+ * collapsed (or, on Linux, the buffer grown) rather than a segment
+ * dropped.
+ */
+TEST_F_TIMEOUT(conn, window_follows_truesize_small_segments, 120)
+{
+	rwin_run(_metadata, &self->p, &self->c, variant, 96, NULL);
+}
+
+/*
+ * Segments of 4096 bytes in page fragments: an order-1 page each, a
+ * truesize over twice the payload.
+ */
+TEST_F_TIMEOUT(conn, window_follows_truesize_nonlinear, 120)
+{
+	struct pout nl = { .nonlinear = 1 };
+
+	rwin_run(_metadata, &self->p, &self->c, variant, 4096, &nl);
+}
+
+/* ---- ICMP errors while connecting ---- */
+
+FIXTURE(icmp_syn_sent) {
+	struct peer p;
+};
+
+/*
+ * @linux_tcp: the client is Linux's TCP (the reference), else xtcp
+ * @code: the destination unreachable code the peer sends
+ * @err: the errno that ends connect() when the message is genuine
+ */
+FIXTURE_VARIANT(icmp_syn_sent) {
+	int linux_tcp;
+	int code;
+	int err;
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, linux_tcp_host_unreach) {
+	.linux_tcp = 1, .code = ICMP_HOST_UNREACH, .err = EHOSTUNREACH,
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, xtcp_host_unreach) {
+	.linux_tcp = 0, .code = ICMP_HOST_UNREACH, .err = EHOSTUNREACH,
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, linux_tcp_port_unreach) {
+	.linux_tcp = 1, .code = ICMP_PORT_UNREACH, .err = ECONNREFUSED,
+};
+
+FIXTURE_VARIANT_ADD(icmp_syn_sent, xtcp_port_unreach) {
+	.linux_tcp = 0, .code = ICMP_PORT_UNREACH, .err = ECONNREFUSED,
+};
+
+FIXTURE_SETUP(icmp_syn_sent)
+{
+	const char *err = peer_setup(&self->p);
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+}
+
+FIXTURE_TEARDOWN(icmp_syn_sent)
+{
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+/* close() with SO_LINGER 0: a RST, nothing left retransmitting. */
+static void abort_close(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+/* A @family socket connecting to the peer; its SYN in @syn. */
+static int syn_sent_socket(struct __test_metadata *_metadata, struct peer *p,
+			   int family, struct pseg *syn)
+{
+	struct sockaddr_in sin = sin_make(PEER_ADDR, PEER_PORT);
+	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EINPROGRESS, errno);
+	do {
+		if (peer_recv(p, syn, 3000) != 1) {
+			syn->flags = 0;
+			break;
+		}
+	} while (syn->flags != SEG_SYN || syn->dport != PEER_PORT);
+	return fd;
+}
+
+/*
+ * In SYN-SENT, a destination unreachable quoting the SYN ends the
+ * attempt (tcp_v4_err()), but only once its checksum is verified: with
+ * a damaged checksum the message counts in Icmp InCsumErrors (and
+ * xtcp's IcmpInCsumErrors) and nothing else happens: the SYN goes again
+ * at its timeout and a SYN-ACK completes the connection. The same
+ * message with a good checksum makes connect() fail with the errno
+ * Linux maps the code to. Before the checksum was checked, xtcp took
+ * the damaged message and failed the connect.
+ */
+TEST_F_TIMEOUT(icmp_syn_sent, bad_checksum_ignored, 30)
+{
+	int family = variant->linux_tcp ? AF_INET : xtcp_family();
+	long long csum = net_counter("snmp", "Icmp", "InCsumErrors");
+	long long unreach = net_counter("snmp", "Icmp", "InDestUnreachs");
+	long long xcsum = xtcp_stat("IcmpInCsumErrors");
+	long long xerrs = xtcp_stat("IcmpErrors");
+	static struct pseg syn, again, s;
+	long long end;
+	int fd;
+
+	fd = syn_sent_socket(_metadata, &self->p, family, &syn);
+	ASSERT_EQ(SEG_SYN, syn.flags) TH_LOG("no SYN");
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &syn, ICMP_DEST_UNREACH,
+				    variant->code, 0, 1));
+	EXPECT_EQ(0, poll_one(fd, POLLOUT, 300));
+	EXPECT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(csum + 1, net_counter("snmp", "Icmp", "InCsumErrors"));
+	EXPECT_EQ(unreach, net_counter("snmp", "Icmp", "InDestUnreachs"));
+	if (!variant->linux_tcp) {
+		EXPECT_EQ(xcsum + 1, xtcp_stat("IcmpInCsumErrors"));
+		EXPECT_EQ(xerrs, xtcp_stat("IcmpErrors"));
+	}
+
+	/* The attempt goes on: the SYN again at its timeout, answered. */
+	do {
+		ASSERT_EQ(1, peer_recv(&self->p, &again, 3000))
+			TH_LOG("no SYN retransmitted");
+	} while (again.flags != SEG_SYN || again.sport != syn.sport);
+	EXPECT_EQ(syn.seq, again.seq);
+	memset(&s, 0, offsetof(struct pseg, data));
+	s.sport = PEER_PORT;
+	s.dport = again.sport;
+	s.flags = SEG_SYN | SEG_ACK;
+	s.seq = 7000;
+	s.ack = again.seq + 1;
+	s.win = 65535;
+	s.optlen = peer_linux_synack_opts(s.opt, 1460);
+	put_be32(s.opt + 8, 100);
+	put_be32(s.opt + 12, again.tsval);
+	ASSERT_EQ(0, peer_send(&self->p, &s, NULL));
+	EXPECT_EQ(POLLOUT, poll_one(fd, POLLOUT, 3000) & (POLLOUT | POLLERR));
+	EXPECT_EQ(0, getsockopt_int(fd, SOL_SOCKET, SO_ERROR));
+	abort_close(fd);
+	usleep(100 * 1000);
+	peer_drain(&self->p);
+
+	/* The same message, its checksum right: connect() fails. */
+	fd = syn_sent_socket(_metadata, &self->p, family, &syn);
+	ASSERT_EQ(SEG_SYN, syn.flags) TH_LOG("no second SYN");
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &syn, ICMP_DEST_UNREACH,
+				    variant->code, 0, 0));
+	EXPECT_TRUE(poll_one(fd, POLLOUT, 2000) & (POLLOUT | POLLERR));
+	EXPECT_EQ(variant->err, getsockopt_int(fd, SOL_SOCKET, SO_ERROR));
+	EXPECT_EQ(csum + 1, net_counter("snmp", "Icmp", "InCsumErrors"));
+	EXPECT_EQ(unreach + 1, net_counter("snmp", "Icmp", "InDestUnreachs"));
+	if (!variant->linux_tcp)
+		EXPECT_EQ(xerrs + 1, xtcp_stat("IcmpErrors"));
+	/* Given up: no SYN at the next timeout. */
+	end = now_ms() + 1500;
+	while (now_ms() < end)
+		if (peer_recv(&self->p, &again, end - now_ms()) == 1)
+			EXPECT_FALSE(again.flags == SEG_SYN &&
+				     again.sport == syn.sport);
+	close(fd);
 }
 
 /*
