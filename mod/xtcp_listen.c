@@ -310,8 +310,9 @@ static struct sock *xtcp_reuseport_sibling(struct sock *sk)
  *
  * As inet_listen(): from CLOSE, bound or not (an unbound socket takes an
  * ephemeral port, as Linux), or again on a listener, which only changes
- * the backlog. A bound port is checked again: SO_REUSEADDR does not let
- * a listener share it (EADDRINUSE). Any other state is EINVAL.
+ * the backlog. A bound port is checked again, as a listener: SO_REUSEADDR
+ * shares it with sockets that set it too unless they listen
+ * (EADDRINUSE). Any other state is EINVAL.
  *
  * Return: 0 or a negative errno.
  */
