@@ -131,19 +131,23 @@ static bool xtcp_rcv_saddr_overlap(const struct sock *sk,
  * @sk: the socket being bound (its address already in sk_rcv_saddr)
  * @tb: the bucket of the port it asks for
  *
- * The rules of Linux's TCP (inet_csk_bind_conflict()): two sockets
- * whose devices and addresses overlap conflict unless both set
- * SO_REUSEADDR and neither is listening, or both set reuseport (xtcp's
- * XTCP_REUSEPORT, see xtcp_listen.c) and belong to the same user. @sk
- * is checked in its current state: listen() checks again once it is
- * TCP_LISTEN.
+ * The rules of Linux's TCP (inet_bind_conflict() as inet_csk_get_port()
+ * applies it, at bind() and again at listen()): two sockets whose
+ * devices and addresses overlap conflict unless both set SO_REUSEADDR
+ * and the one already there is not listening, or both set reuseport
+ * (xtcp's XTCP_REUSEPORT, see xtcp_listen.c) and belong to the same
+ * user. Only the other socket's state counts: @sk itself may be
+ * listening (xtcp_recheck_port()), so that of two SO_REUSEADDR sockets
+ * bound to one port the first to listen() keeps it and the second's
+ * listen() fails, and a new listener may share its port with the
+ * connections an old one accepted.
  *
  * Return: true if the bind must fail with EADDRINUSE.
  */
 static bool xtcp_bind_conflict(struct sock *sk,
 			       const struct xtcp_bind_bucket *tb)
 {
-	bool reuse = sk->sk_reuse && sk->sk_state != TCP_LISTEN;
+	bool reuse = sk->sk_reuse;
 	kuid_t uid = sock_i_uid(sk);
 	struct sock *sk2;
 
@@ -334,8 +338,9 @@ again:
  * xtcp_recheck_port() - may @sk keep its port now that it listens?
  * @sk: the bound socket, locked, now TCP_LISTEN
  *
- * As inet_csk_get_port() at listen(): SO_REUSEADDR does not let two
- * sockets share a port once one of them listens.
+ * As inet_csk_get_port() at listen(): SO_REUSEADDR lets @sk listen
+ * beside sockets that set it too and do not listen (bound ones, and
+ * connections in any state), but not beside another listener.
  *
  * Return: 0 or -EADDRINUSE.
  */

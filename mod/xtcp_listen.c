@@ -310,8 +310,9 @@ static struct sock *xtcp_reuseport_sibling(struct sock *sk)
  *
  * As inet_listen(): from CLOSE, bound or not (an unbound socket takes an
  * ephemeral port, as Linux), or again on a listener, which only changes
- * the backlog. A bound port is checked again: SO_REUSEADDR does not let
- * a listener share it (EADDRINUSE). Any other state is EINVAL.
+ * the backlog. A bound port is checked again, as a listener: SO_REUSEADDR
+ * shares it with sockets that set it too unless they listen
+ * (EADDRINUSE). Any other state is EINVAL.
  *
  * Return: 0 or a negative errno.
  */
@@ -522,20 +523,21 @@ void xtcp_child_forget(struct sock *child)
  * @sk: the listener, owned by the caller
  *
  * As inet_csk_listen_stop(): it leaves the listening table, so no new
- * request reaches it; its queued connections move to another member of
- * its reuseport group if there is one (so they are not lost, as
- * net.ipv4.tcp_migrate_req does), else each is reset; its requests end
- * when next touched (their ACK finds no listener and Linux answers with
- * a RST; their timer finds it closed). Blocked accept()s wake with
- * EINVAL.
+ * request reaches it; with net.xtcp.migrate_req (Linux's
+ * tcp_migrate_req, 0 by default) its queued connections move to another
+ * member of its reuseport group if there is one, else each is reset;
+ * its requests end when next touched (their ACK finds no listener and
+ * Linux answers with a RST; their timer finds it closed). Blocked
+ * accept()s wake with EINVAL.
  */
 void xtcp_listen_stop(struct sock *sk)
 {
-	struct sock *sibling, *child;
+	struct sock *sibling = NULL, *child;
 
 	xtcp_listen_unhash(sk);
 	xtcp_set_state(sk, TCP_CLOSE);
-	sibling = xtcp_reuseport_sibling(sk);
+	if (xtcp_knob(sock_net(sk), XTCP_KNOB_MIGRATE_REQ))
+		sibling = xtcp_reuseport_sibling(sk);
 	while ((child = xtcp_accept_dequeue(sk))) {
 		if (sibling && xtcp_accept_enqueue(sibling, child))
 			continue;

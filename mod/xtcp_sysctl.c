@@ -96,6 +96,7 @@ XTCP_KNOB_SIZE(sysctl_tcp_syncookies, 1);
 XTCP_KNOB_SIZE(sysctl_max_syn_backlog, 4);
 XTCP_KNOB_SIZE(sysctl_tcp_abort_on_overflow, 1);
 XTCP_KNOB_SIZE(sysctl_tcp_ecn, 1);
+XTCP_KNOB_SIZE(sysctl_tcp_migrate_req, 1);
 
 static const struct xtcp_knob_desc xtcp_knobs[XTCP_KNOB_MAX] = {
 	XTCP_KNOB(XTCP_KNOB_TIMESTAMPS, "timestamps", sysctl_tcp_timestamps, 1,
@@ -147,6 +148,8 @@ static const struct xtcp_knob_desc xtcp_knobs[XTCP_KNOB_MAX] = {
 		  sysctl_tcp_abort_on_overflow, 1, 1, XTCP_UNIT_PLAIN, 0, 1),
 	XTCP_KNOB(XTCP_KNOB_ECN, "ecn", sysctl_tcp_ecn, 1, 1, XTCP_UNIT_PLAIN,
 		  0, 2),
+	XTCP_KNOB(XTCP_KNOB_MIGRATE_REQ, "migrate_req", sysctl_tcp_migrate_req,
+		  1, 1, XTCP_UNIT_PLAIN, 0, 1),
 };
 
 /**

@@ -2,8 +2,8 @@
 /*
  * xtcp bind(): address checks, errno values, ephemeral ports from
  * net.xtcp.ip_local_port_range, conflicts between xtcp sockets
- * (SO_REUSEADDR, SO_REUSEPORT, SO_BINDTODEVICE), privileged ports and
- * non-local addresses.
+ * (SO_REUSEADDR, SO_REUSEPORT, SO_BINDTODEVICE) at bind() and again at
+ * listen(), privileged ports and non-local addresses.
  *
  * Each test runs in two fresh network namespaces: every scenario is
  * played first against Linux's own TCP (AF_INET) in one, then against
@@ -520,6 +520,57 @@ TEST_F(bind, reuseaddr_both_listening)
 		got = pair_err(_metadata, fam, &a, &b, 1);
 		EXPECT_EQ(EADDRINUSE, got)
 			TH_LOG("%s: got %s", fam_name(fam), strerror(got));
+	}
+}
+
+/*
+ * Two SO_REUSEADDR sockets bound to one port, neither listening: the
+ * first listen() takes the port (the other is only bound), the second
+ * is EADDRINUSE and leaves its socket bound; once the listener closes,
+ * it may listen. The same with a wildcard and a specific address,
+ * whichever listens first. Linux's inet_csk_get_port() at listen()
+ * weighs the other socket's state only.
+ */
+TEST_F(bind, reuseaddr_both_bound_then_listen)
+{
+	static const struct {
+		const char *first, *second;	/* first listens first */
+	} cases[] = {
+		{ "127.0.0.1", "127.0.0.1" },
+		{ "0.0.0.0", "127.0.0.1" },
+		{ "127.0.0.1", "0.0.0.0" },
+	};
+	int fam, fa, fb, err, i;
+
+	FOR_BOTH(fam) {
+		for (i = 0; i < (int)ARRAY_SIZE(cases); i++) {
+			fa = stream_socket(fam, 1, 0);
+			fb = stream_socket(fam, 1, 0);
+			ASSERT_LE(0, fa);
+			ASSERT_LE(0, fb);
+			ASSERT_EQ(0, bind_err(fa, cases[i].first, PORT));
+			ASSERT_EQ(0, bind_err(fb, cases[i].second, PORT))
+				TH_LOG("%s: bind %s beside %s", fam_name(fam),
+				       cases[i].second, cases[i].first);
+			err = listen(fa, 1) ? errno : 0;
+			EXPECT_EQ(0, err)
+				TH_LOG("%s: first listen() on %s:%d beside a bound %s: %s",
+				       fam_name(fam), cases[i].first, PORT,
+				       cases[i].second, strerror(err));
+			err = listen(fb, 1) ? errno : 0;
+			EXPECT_EQ(EADDRINUSE, err)
+				TH_LOG("%s: second listen() on %s:%d beside a listening %s: %s",
+				       fam_name(fam), cases[i].second, PORT,
+				       cases[i].first, strerror(err));
+			EXPECT_EQ(PORT, local_port(fb));
+			close(fa);
+			err = listen(fb, 1) ? errno : 0;
+			EXPECT_EQ(0, err)
+				TH_LOG("%s: listen() on %s:%d once the listener closed: %s",
+				       fam_name(fam), cases[i].second, PORT,
+				       strerror(err));
+			close(fb);
+		}
 	}
 }
 

@@ -1150,6 +1150,7 @@ static const struct range ranges[] = {
 	{ "max_syn_backlog", 1, 0, INT_MAX },
 	{ "abort_on_overflow", 1, 0, 1 },
 	{ "ecn", 1, 0, 2 },
+	{ "migrate_req", 1, 0, 1 },
 	{ "follow_ipv4", 0 },
 	{ "mem", 3, 1, LLONG_MAX, 1 },
 	{ "max_orphans", 1, 0, INT_MAX },
@@ -1170,7 +1171,7 @@ static const char *const knob_names =
 	" retries2 orphan_retries keepalive_time keepalive_intvl"
 	" keepalive_probes challenge_ack_limit invalid_ratelimit rfc1337"
 	" min_snd_mss max_tw_buckets rmem wmem syncookies max_syn_backlog"
-	" abort_on_overflow ecn ";
+	" abort_on_overflow ecn migrate_req ";
 
 /* Is @val (as read) something @r allows? NULL if so, else why not. */
 static const char *valid(const struct range *r, const char *val)

@@ -190,6 +190,13 @@ FIXTURE_VARIANT_ADD(sysctl, abort_on_overflow) {
 	.bad = { "2", "-1", "abc" },
 };
 
+FIXTURE_VARIANT_ADD(sysctl, migrate_req) {
+	.name = "migrate_req",
+	.def = "0",
+	.good = { "1", "0" },
+	.bad = { "2", "-1", "abc" },
+};
+
 FIXTURE_VARIANT_ADD(sysctl, rmem) {
 	.name = "rmem",
 	.def = "4096 131072 6291456",
