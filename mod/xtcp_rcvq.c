@@ -67,7 +67,10 @@ static int xtcp_full_space(const struct sock *sk)
  * As tcp_select_initial_window(): the full buffer's window rounded down
  * to whole segments (64240 with the defaults on a 1500-byte MTU), at
  * most 65535; the scale that lets the largest buffer the socket may grow
- * to (rmem[2], net.core.rmem_max, or a locked SO_RCVBUF) be offered.
+ * to (rmem[2] or net.core.rmem_max) be offered, unless SO_RCVBUF locked
+ * the buffer: then the window never grows past it, and the scale is
+ * sized for it (the window clamp of tcp_connect_init() and
+ * tcp_openreq_init_rwin()).
  */
 void xtcp_initial_window(const struct sock *sk, u32 mss, bool wscale_ok,
 			 u32 *rcv_wnd, u32 *window_clamp, u8 *rcv_wscale)
@@ -75,6 +78,9 @@ void xtcp_initial_window(const struct sock *sk, u32 mss, bool wscale_ok,
 	u32 space = max(xtcp_full_space(sk), 0);
 	u32 clamp = (u32)U16_MAX << TCP_MAX_WSCALE;
 	u8 wscale = 0;
+
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		clamp = space;
 
 	if (space > mss)
 		space = rounddown(space, mss);

@@ -328,6 +328,9 @@ static void read_client_syn(struct __test_metadata *_metadata, struct peer *p,
 	int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
 
 	ASSERT_LE(0, fd);
+	if (p->rcvbuf)
+		ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &p->rcvbuf,
+					sizeof(p->rcvbuf)));
 	connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 	do {
 		ASSERT_EQ(1, peer_recv(p, syn, 3000)) TH_LOG("no SYN");
@@ -380,6 +383,30 @@ TEST_F(syn, options_follow_ipv4_knobs)
 	ASSERT_EQ(0, write_file(XTCP_SYSCTL_DIR "follow_ipv4", "timestamps"));
 	read_client_syn(_metadata, &self->p, xtcp_family(), &xt);
 	EXPECT_EQ(0, xt.ts);
+}
+
+/*
+ * A receive buffer locked by SO_RCVBUF is all the window there will ever
+ * be, so the SYN's window scale is sized for it, not for tcp_rmem[2]
+ * (tcp_connect_init() clamps window_clamp to tcp_full_space()): 65536
+ * bytes give scale 1 where the defaults give 7.
+ */
+TEST_F(syn, wscale_of_locked_rcvbuf)
+{
+	static struct pseg lx, xt;
+
+	self->p.rcvbuf = 65536;
+	read_client_syn(_metadata, &self->p, AF_INET, &lx);
+	read_client_syn(_metadata, &self->p, xtcp_family(), &xt);
+	EXPECT_EQ(lx.wscale, xt.wscale);
+	EXPECT_GT(7, xt.wscale);
+	EXPECT_EQ(lx.win, xt.win);
+	EXPECT_TRUE(same_options(&lx, &xt));
+	TH_LOG("SO_RCVBUF 65536: Linux wscale %d window %u; xtcp %d %u",
+	       lx.wscale, lx.win, xt.wscale, xt.win);
+	self->p.rcvbuf = 0;
+	read_client_syn(_metadata, &self->p, xtcp_family(), &xt);
+	EXPECT_EQ(7, xt.wscale);
 }
 
 /* ---- RFC 5961, PAWS, probes, TIME_WAIT: Linux's TCP and xtcp alike ---- */
