@@ -206,18 +206,11 @@ struct reader {
 	long long	got;
 };
 
-/*
- * Each read may wait 15 s: a segment the receiver had to drop is sent
- * again by Linux's sender with its RTO backing off (0.2, 0.4, 0.8, 1.6
- * s...), so four drops of one retransmission already pass 2 s, which
- * made the test fail twice in some 500 runs on a loaded host. A
- * transfer that stalls for good still fails.
- */
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
 
-	r->got = read_check(r->fd, 150000, 8192, 15000);
+	r->got = read_check(r->fd, 150000, 8192, 2000);
 	return NULL;
 }
 
