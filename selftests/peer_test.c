@@ -1696,6 +1696,42 @@ static double rel_ms(long long t, long long t0)
 	return (t - t0) / 1e6;
 }
 
+/*
+ * SO_TIMESTAMPNS turns the kernel's receive stamps on through a work
+ * item: until it has run, frames are stamped when they are read. Wait
+ * until a SYN that Linux's TCP sends inside connect() carries a stamp
+ * from before connect() returned. 0, or -1 after 2 s.
+ */
+static int owned_wait_stamps(struct peer *p)
+{
+	struct sockaddr_in sin = sin_make(PEER_ADDR, PEER_PORT + 100);
+	static struct pseg s;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		long long t1;
+		int ok = 0;
+
+		if (fd < 0)
+			return -1;
+		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+		t1 = real_ns();
+		usleep(20 * 1000);
+		while (peer_recv(p, &s, 100) == 1)
+			if (s.dport == PEER_PORT + 100 && s.flags == SEG_SYN) {
+				ok = s.rx_ns && s.rx_ns < t1;
+				break;
+			}
+		close(fd);
+		if (ok) {
+			peer_drain(p);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 FIXTURE(owned) {
 	struct peer p;
 	struct pconn c;
@@ -1710,6 +1746,8 @@ FIXTURE_SETUP(owned)
 	ASSERT_EQ(0, access(OWN_PARAM, W_OK)) TH_LOG("no own_delay_ms hook");
 	ASSERT_EQ(0, setsockopt(self->p.pfd, SOL_SOCKET, SO_TIMESTAMPNS,
 				&one, sizeof(one)));
+	ASSERT_EQ(0, owned_wait_stamps(&self->p))
+		TH_LOG("frames are not stamped as they arrive");
 }
 
 FIXTURE_TEARDOWN(owned)
