@@ -8,7 +8,9 @@
  * ...) keep their meaning; its address type is AF_INET, as AF_SMC does.
  */
 #include <linux/capability.h>
+#include <linux/delay.h>
 #include <linux/in.h>
+#include <linux/jump_label.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/poll.h>
@@ -548,9 +550,40 @@ static __poll_t xtcp_poll(struct file *file, struct socket *sock,
 }
 
 /*
+ * A test hook: milliseconds SIOCINQ keeps the socket owned by the user
+ * (between lock_sock() and release_sock()), so that a test can have
+ * timers fire, segments wait in the backlog and ICMP errors arrive while
+ * the user owns the socket, and see on the wire what release_sock() then
+ * does (xtcp_release_cb()). Off (a static branch not taken) unless set.
+ */
+static DEFINE_STATIC_KEY_FALSE(xtcp_own_delay_key);
+static unsigned int xtcp_own_delay_ms;
+
+static int xtcp_own_delay_set(const char *val, const struct kernel_param *kp)
+{
+	int err = param_set_uint_minmax(val, kp, 0, 10000);
+
+	if (err)
+		return err;
+	if (READ_ONCE(xtcp_own_delay_ms))
+		static_branch_enable(&xtcp_own_delay_key);
+	else
+		static_branch_disable(&xtcp_own_delay_key);
+	return 0;
+}
+
+static const struct kernel_param_ops xtcp_own_delay_ops = {
+	.set	= xtcp_own_delay_set,
+	.get	= param_get_uint,
+};
+module_param_cb(own_delay_ms, &xtcp_own_delay_ops, &xtcp_own_delay_ms, 0644);
+MODULE_PARM_DESC(own_delay_ms, "testing: ms SIOCINQ holds the socket owned (default 0)");
+
+/*
  * SIOCINQ: bytes readable; SIOCOUTQ: bytes not yet acknowledged;
  * SIOCOUTQNSD: bytes not yet sent. Device ioctls (SIOCGIFADDR, ...) go
- * on to the generic handler.
+ * on to the generic handler. With the own_delay_ms test hook set,
+ * SIOCINQ sleeps that long with the socket owned.
  */
 static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
@@ -563,6 +596,8 @@ static int xtcp_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 		if (sk->sk_state == TCP_LISTEN)
 			return -EINVAL;
 		lock_sock(sk);
+		if (static_branch_unlikely(&xtcp_own_delay_key))
+			msleep(READ_ONCE(xtcp_own_delay_ms));
 		answ = xs->rcv_nxt - xs->copied_seq;
 		if (sock_flag(sk, SOCK_DONE) && answ)
 			answ--;			/* the FIN */

@@ -1596,4 +1596,498 @@ TEST(paws_24_days)
 	peer_teardown(&p);
 }
 
+/* ---- while the user owns the socket ---- */
+
+#include <pthread.h>
+
+/*
+ * The module's own_delay_ms test hook: SIOCINQ holds the socket owned
+ * (lock_sock() to release_sock()) that long. Timers that fire and ICMP
+ * errors that arrive meanwhile leave their work to release_sock()
+ * (xtcp_release_cb()): it must neither run while the user owns the
+ * socket nor wait for a timer to come round again once the user lets
+ * go. The peer's packet socket stamps each frame as it reaches vb
+ * (SO_TIMESTAMPNS); against the owner's clock that tells what was sent
+ * while it held the socket, and what release_sock() sent before the
+ * SIOCINQ returned.
+ */
+#define OWN_PARAM	"/sys/module/xtcp/parameters/own_delay_ms"
+#define NS_PER_MS	1000000LL
+
+/*
+ * The hook's msleep() counts jiffies; under TCG the guest's clocks can
+ * see a little less (a 1500 ms hold measured 1494 ms from before the
+ * SIOCINQ to after it). What a test takes as sent while the socket was
+ * surely held ends this much before the hold's nominal end.
+ */
+#define OWN_SLACK_NS	(300 * NS_PER_MS)
+
+static long long real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/**
+ * struct owner - a thread that holds an xtcp socket owned for a while
+ * @fd: the socket
+ * @send_len: bytes of stream[] it sends just before (0: none)
+ * @c: with @peer_len, the connection on which the peer sends
+ * @p: the peer
+ * @peer_data: what the peer sends just before the hold
+ * @peer_len: how many bytes (0: nothing)
+ * @sent: what send() returned
+ * @readable: the peer's data was readable before the hold began
+ * @t_a: CLOCK_REALTIME ns just before the SIOCINQ that holds the socket
+ * @t_b: just after it returned
+ * @ret: what the SIOCINQ returned
+ * @done: set after @t_b
+ *
+ * The socket is owned from after @t_a until release_sock(), which is at
+ * least the hook's delay after @t_a and before @t_b.
+ */
+struct owner {
+	int		fd;
+	unsigned int	send_len;
+	struct pconn	*c;
+	struct peer	*p;
+	const uint8_t	*peer_data;
+	unsigned int	peer_len;
+	ssize_t		sent;
+	int		readable;
+	long long	t_a, t_b;
+	int		ret;
+	int		done;
+};
+
+static void *owner_fn(void *arg)
+{
+	struct owner *o = arg;
+	int inq;
+
+	if (o->send_len)
+		o->sent = send(o->fd, stream, o->send_len, MSG_DONTWAIT);
+	if (o->peer_len &&
+	    !pconn_send_data(o->c, o->p, o->c->snd_nxt, o->peer_data,
+			     o->peer_len, NULL))
+		o->readable = !!(poll_one(o->fd, POLLIN, 1000) & POLLIN);
+	__atomic_store_n(&o->t_a, real_ns(), __ATOMIC_RELEASE);
+	o->ret = ioctl(o->fd, FIONREAD, &inq);	/* SIOCINQ */
+	o->t_b = real_ns();
+	__atomic_store_n(&o->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The owner's @t_a, once it has one. */
+static long long owner_started(struct owner *o)
+{
+	long long t;
+
+	while (!(t = __atomic_load_n(&o->t_a, __ATOMIC_ACQUIRE)))
+		usleep(1000);
+	return t;
+}
+
+/* Milliseconds from @t0 to @t (CLOCK_REALTIME ns), for the log. */
+static double rel_ms(long long t, long long t0)
+{
+	return (t - t0) / 1e6;
+}
+
+/*
+ * SO_TIMESTAMPNS turns the kernel's receive stamps on through a work
+ * item: until it has run, frames are stamped when they are read. Wait
+ * until a SYN that Linux's TCP sends inside connect() carries a stamp
+ * from before connect() returned. 0, or -1 after 2 s.
+ */
+static int owned_wait_stamps(struct peer *p)
+{
+	struct sockaddr_in sin = sin_make(PEER_ADDR, PEER_PORT + 100);
+	static struct pseg s;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		long long t1;
+		int ok = 0;
+
+		if (fd < 0)
+			return -1;
+		connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+		t1 = real_ns();
+		usleep(20 * 1000);
+		while (peer_recv(p, &s, 100) == 1)
+			if (s.dport == PEER_PORT + 100 && s.flags == SEG_SYN) {
+				ok = s.rx_ns && s.rx_ns < t1;
+				break;
+			}
+		close(fd);
+		if (ok) {
+			peer_drain(p);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+FIXTURE(owned) {
+	struct peer p;
+	struct pconn c;
+};
+
+FIXTURE_SETUP(owned)
+{
+	const char *err = peer_setup(&self->p);
+	int one = 1;
+
+	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
+	ASSERT_EQ(0, access(OWN_PARAM, W_OK)) TH_LOG("no own_delay_ms hook");
+	ASSERT_EQ(0, setsockopt(self->p.pfd, SOL_SOCKET, SO_TIMESTAMPNS,
+				&one, sizeof(one)));
+	ASSERT_EQ(0, owned_wait_stamps(&self->p))
+		TH_LOG("frames are not stamped as they arrive");
+}
+
+FIXTURE_TEARDOWN(owned)
+{
+	write_file(OWN_PARAM, "0");
+	EXPECT_GE(self->p.refcnt, peer_teardown(&self->p));
+}
+
+static const char *owned_open(struct peer *p, struct pconn *c)
+{
+	uint8_t opt[40];
+	unsigned int n = peer_linux_synack_opts(opt, 1460);
+
+	return pconn_open(c, p, xtcp_family(), PEER_PORT, opt, n, 1);
+}
+
+/* The connection's RTO now, microseconds. */
+static unsigned int owned_rto(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return 0;
+	return ti.tcpi_rto;
+}
+
+/*
+ * RTO while owned: 1000 bytes go out unacknowledged and the socket is
+ * held for 1.5 s, across the RTO (about 200 ms). Nothing may leave while
+ * it is held; release_sock() then sends the retransmission itself
+ * (before the SIOCINQ returns, not a timer tick later, as when the timer
+ * re-armed itself every 50 ms), once; acknowledged, the connection goes
+ * on. Timeouts counts one RTO.
+ */
+TEST_F_TIMEOUT(owned, rto_deferred, 60)
+{
+	const long long held_ns = 1500 * NS_PER_MS - OWN_SLACK_NS;
+	struct owner o = { .send_len = 1000 };
+	long long t_orig = 0, t_re = 0, done = 0, end, rtos;
+	int orig = 0, re = 0, stray = 0;
+	static uint8_t got[20000];
+	static struct pseg s;
+	const char *err;
+	unsigned int rto;
+	uint32_t start;
+	pthread_t th;
+
+	err = owned_open(&self->p, &self->c);
+	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
+	start = self->c.rcv_nxt;
+	rto = owned_rto(self->c.fd);
+	ASSERT_LT(rto, 1000000U) TH_LOG("RTO %u us: not within the hold", rto);
+	rtos = xtcp_stat("Timeouts");
+	ASSERT_LE(0, rtos);
+	ASSERT_EQ(0, write_file(OWN_PARAM, "1500"));
+	o.fd = self->c.fd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, owner_fn, &o));
+
+	/* All it sends until 500 ms after the hold; ACK the resend. */
+	end = now_ms() + 10000;
+	while (now_ms() < end) {
+		int r;
+
+		if (__atomic_load_n(&o.done, __ATOMIC_ACQUIRE)) {
+			if (!done)
+				done = now_ms();
+			else if (now_ms() > done + 500)
+				break;
+		}
+		r = pconn_recv(&self->c, &self->p, &s, 50);
+		ASSERT_LE(0, r);
+		if (r == 0 || !s.len)
+			continue;
+		if (s.seq != start || s.len != 1000) {
+			stray++;
+			continue;
+		}
+		if (!orig) {
+			orig = 1;
+			t_orig = s.rx_ns;
+			continue;
+		}
+		if (!re++) {
+			t_re = s.rx_ns;
+			self->c.rcv_nxt = start + 1000;
+			ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK,
+					      self->c.snd_nxt, self->c.rcv_nxt,
+					      0));
+		}
+	}
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, write_file(OWN_PARAM, "0"));
+	TH_LOG("RTO %u us; ms from the hold's start: sent %.1f, resent %.1f",
+	       rto, rel_ms(t_orig, o.t_a), rel_ms(t_re, o.t_a));
+	TH_LOG("SIOCINQ back after %.1f ms", rel_ms(o.t_b, o.t_a));
+	ASSERT_EQ(1000, o.sent);
+	ASSERT_EQ(0, o.ret);
+	ASSERT_EQ(1, orig) TH_LOG("the first transmission never came");
+	ASSERT_NE(0, t_orig) TH_LOG("no kernel receive times");
+	EXPECT_LT(t_orig, o.t_a);
+	EXPECT_EQ(1, re) TH_LOG("retransmissions: %d", re);
+	EXPECT_EQ(0, stray);
+	ASSERT_NE(0, re);
+	/* Not while held: the socket is surely held for held_ns after t_a. */
+	EXPECT_GE(t_re, o.t_a + held_ns)
+		TH_LOG("resent %.1f ms into the 1500 ms hold",
+		       rel_ms(t_re, o.t_a));
+	/* By release_sock() itself, before the SIOCINQ returned. */
+	EXPECT_LE(t_re, o.t_b)
+		TH_LOG("resent %.3f ms after release_sock() returned",
+		       rel_ms(t_re, o.t_b));
+	EXPECT_LT(t_re, o.t_b + 1000 * NS_PER_MS);
+	EXPECT_EQ(rtos + 1, xtcp_stat("Timeouts"));
+
+	/* The connection goes on: 20000 bytes, in order. */
+	ASSERT_EQ((ssize_t)sizeof(got),
+		  send(self->c.fd, stream, sizeof(got), MSG_DONTWAIT));
+	EXPECT_EQ(sizeof(got), collect_data(_metadata, &self->c, &self->p,
+					    got, sizeof(got), 3000));
+	EXPECT_EQ(0, memcmp(got, stream, sizeof(got)));
+}
+
+/*
+ * ICMP "fragmentation needed" (MTU 1000) while owned, for a segment in
+ * flight. The work waits for release_sock(): TCP_MAXSEG (read without
+ * the socket lock, as Linux's) still says 1448 while the socket is
+ * held, though the message was taken (IcmpErrors); nothing is sent
+ * during the hold; release_sock() sends everything in flight again at
+ * the new size (948: 1000 less IP, TCP and timestamps) before the
+ * SIOCINQ returns, and the 4000 bytes arrive intact. The SYN-ACK is held
+ * back 800 ms, so that the RTO (about 2.4 s) does not also fire while
+ * the socket is held: only the ICMP's work is deferred.
+ */
+TEST_F_TIMEOUT(owned, icmp_frag_needed_deferred, 60)
+{
+	const long long held_ns = 1000 * NS_PER_MS - OWN_SLACK_NS;
+	struct owner o = { .send_len = 4000 };
+	long long icmp0, icmp1, t_check, t_last = 0, end, done = 0;
+	unsigned int rto, sent = 0, got = 0, during = 0, largest = 0;
+	int mss_held, first = 1;
+	uint32_t start, first_seq = 0;
+	unsigned int first_len = 0;
+	long long first_ns = 0;
+	static uint8_t buf[4000];
+	static struct pseg s, q;
+	const char *err;
+	pthread_t th;
+
+	self->p.synack_delay_ms = 800;
+	err = owned_open(&self->p, &self->c);
+	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
+	start = self->c.rcv_nxt;
+	rto = owned_rto(self->c.fd);
+	ASSERT_GT(rto, 2000000U) TH_LOG("RTO %u us: within the hold", rto);
+	ASSERT_EQ(1448, getsockopt_int(self->c.fd, IPPROTO_TCP, TCP_MAXSEG));
+	ASSERT_EQ(0, write_file(OWN_PARAM, "1000"));
+	o.fd = self->c.fd;
+	ASSERT_EQ(0, pthread_create(&th, NULL, owner_fn, &o));
+
+	/* The first transmission, which the path drops. */
+	while (sent < 4000) {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000))
+			TH_LOG("%u of 4000 bytes sent", sent);
+		if (!s.len)
+			continue;
+		if (!sent)
+			q = s;
+		sent += s.len;
+		t_last = s.rx_ns;
+	}
+	while (real_ns() < owner_started(&o) + 200 * NS_PER_MS)
+		usleep(10 * 1000);
+	icmp0 = xtcp_stat("IcmpErrors");
+	q.iplen = 1500;
+	ASSERT_EQ(0, peer_send_icmp(&self->p, &q, ICMP_DEST_UNREACH,
+				    ICMP_FRAG_NEEDED, 1000, 0));
+	usleep(100 * 1000);
+	icmp1 = xtcp_stat("IcmpErrors");
+	mss_held = getsockopt_int(self->c.fd, IPPROTO_TCP, TCP_MAXSEG);
+	t_check = real_ns();
+
+	/* What follows, taken in order and acknowledged. */
+	end = now_ms() + 10000;
+	while (got < sizeof(buf) && now_ms() < end) {
+		int r;
+
+		if (__atomic_load_n(&o.done, __ATOMIC_ACQUIRE)) {
+			if (!done)
+				done = now_ms();
+			else if (now_ms() > done + 5000)
+				break;
+		}
+		r = pconn_recv(&self->c, &self->p, &s, 50);
+		ASSERT_LE(0, r);
+		if (r == 0 || !s.len)
+			continue;
+		if (s.rx_ns < o.t_a + held_ns) {
+			during++;
+			continue;
+		}
+		if (first) {
+			first = 0;
+			first_seq = s.seq;
+			first_len = s.gso_size ? : s.len;
+			first_ns = s.rx_ns;
+		}
+		if ((s.gso_size ? : s.len) > largest)
+			largest = s.gso_size ? : s.len;
+		if (s.seq != start + got || got + s.len > sizeof(buf))
+			continue;
+		memcpy(buf + got, s.data, s.len);
+		got += s.len;
+		self->c.rcv_nxt = start + got;
+		ASSERT_EQ(0, peer_seg(&self->c, &self->p, SEG_ACK,
+				      self->c.snd_nxt, self->c.rcv_nxt, 0));
+	}
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, write_file(OWN_PARAM, "0"));
+	TH_LOG("RTO %u us; ms from the hold's start: sent by %.1f, ICMP checked %.1f",
+	       rto, rel_ms(t_last, o.t_a), rel_ms(t_check, o.t_a));
+	TH_LOG("resent %.1f, SIOCINQ back %.1f", rel_ms(first_ns, o.t_a),
+	       rel_ms(o.t_b, o.t_a));
+	ASSERT_EQ(4000, o.sent);
+	ASSERT_EQ(0, o.ret);
+	ASSERT_NE(0, t_last) TH_LOG("no kernel receive times");
+	EXPECT_LT(t_last, o.t_a);
+	/* The checks ran while the socket was held... */
+	ASSERT_LT(t_check, o.t_a + held_ns) TH_LOG("checked too late");
+	/* ...the ICMP was taken, and the MSS left alone. */
+	EXPECT_EQ(icmp0 + 1, icmp1);
+	EXPECT_EQ(1448, mss_held);
+	EXPECT_EQ(0U, during) TH_LOG("%u data segments sent while held",
+				     during);
+	/* At release: from snd_una, at the new size, by release_sock(). */
+	ASSERT_FALSE(first) TH_LOG("nothing sent again");
+	EXPECT_EQ(q.seq, first_seq);
+	EXPECT_EQ(1000U - 52, first_len);
+	EXPECT_LE(first_ns, o.t_b)
+		TH_LOG("resent %.3f ms after release_sock() returned",
+		       rel_ms(first_ns, o.t_b));
+	EXPECT_GE(1000U - 52, largest);
+	EXPECT_EQ(948, getsockopt_int(self->c.fd, IPPROTO_TCP, TCP_MAXSEG));
+	EXPECT_EQ(sizeof(buf), got);
+	EXPECT_EQ(0, memcmp(buf, stream, got));
+}
+
+/*
+ * A delayed ACK while owned: with quick-ACK mode off, 100 bytes from the
+ * peer arm the 40 ms delayed-ACK timer, and the socket is held for 1 s
+ * at once. The ACK must not leave while it is held; release_sock()
+ * sends it (before the SIOCINQ returns, not a timer tick later, as when
+ * the timer re-armed itself every 20 ms), once. If the owner thread was
+ * too slow and the timer fired before the hold began, try again.
+ */
+TEST_F_TIMEOUT(owned, delack_deferred, 60)
+{
+	const long long held_ns = 1000 * NS_PER_MS - OWN_SLACK_NS;
+	long long t0, t_ack = 0, end, done;
+	static uint8_t got[400];
+	static struct pseg s;
+	struct owner o;
+	unsigned int off = 0;
+	int attempt, acks = 0, zero = 0;
+	const char *err;
+	pthread_t th;
+
+	err = owned_open(&self->p, &self->c);
+	ASSERT_EQ(NULL, err) TH_LOG("%s", err);
+	ASSERT_EQ(0, setsockopt(self->c.fd, IPPROTO_TCP, TCP_QUICKACK, &zero,
+				sizeof(zero)));
+	/* The ACK is delayed indeed, or this would prove nothing. */
+	t0 = real_ns();
+	ASSERT_EQ(0, pconn_send_data(&self->c, &self->p, self->c.snd_nxt,
+				     stream, 100, NULL));
+	self->c.snd_nxt += 100;
+	off = 100;
+	do {
+		ASSERT_EQ(1, pconn_recv(&self->c, &self->p, &s, 2000));
+	} while (s.ack != self->c.snd_nxt);
+	TH_LOG("delayed ACK after %.1f ms", rel_ms(s.rx_ns, t0));
+	ASSERT_GE(s.rx_ns, t0 + 20 * NS_PER_MS);
+
+	ASSERT_EQ(0, write_file(OWN_PARAM, "1000"));
+	for (attempt = 0; attempt < 3; attempt++) {
+		memset(&o, 0, sizeof(o));
+		o.fd = self->c.fd;
+		o.c = &self->c;
+		o.p = &self->p;
+		o.peer_data = stream + off;
+		o.peer_len = 100;
+		acks = 0;
+		t_ack = 0;
+		ASSERT_EQ(0, pthread_create(&th, NULL, owner_fn, &o));
+		owner_started(&o);
+		/* Its ACKs until 500 ms after the hold. */
+		end = now_ms() + 10000;
+		done = 0;
+		while (now_ms() < end) {
+			int r;
+
+			if (__atomic_load_n(&o.done, __ATOMIC_ACQUIRE)) {
+				if (!done)
+					done = now_ms();
+				else if (now_ms() > done + 500)
+					break;
+			}
+			r = pconn_recv(&self->c, &self->p, &s, 50);
+			ASSERT_LE(0, r);
+			if (r == 1 && s.ack == self->c.snd_nxt + 100 &&
+			    !acks++)
+				t_ack = s.rx_ns;
+		}
+		pthread_join(th, NULL);
+		self->c.snd_nxt += 100;
+		off += 100;
+		ASSERT_TRUE(o.readable) TH_LOG("the peer's data never came");
+		ASSERT_EQ(0, o.ret);
+		TH_LOG("attempt %d: %d ACKs; ms from the hold's start: ACK %.1f, SIOCINQ back %.1f",
+		       attempt, acks, rel_ms(t_ack, o.t_a),
+		       rel_ms(o.t_b, o.t_a));
+		if (!acks || t_ack >= o.t_a)
+			break;
+	}
+	ASSERT_EQ(0, write_file(OWN_PARAM, "0"));
+	ASSERT_LT(attempt, 3) TH_LOG("the timer always fired before the hold");
+	EXPECT_EQ(1, acks);
+	ASSERT_NE(0, acks);
+	EXPECT_GE(t_ack, o.t_a + held_ns)
+		TH_LOG("ACK %.1f ms into the 1000 ms hold",
+		       rel_ms(t_ack, o.t_a));
+	EXPECT_LE(t_ack, o.t_b)
+		TH_LOG("ACK %.3f ms after release_sock() returned",
+		       rel_ms(t_ack, o.t_b));
+	EXPECT_LT(t_ack, o.t_b + 1000 * NS_PER_MS);
+	/* Everything the peer sent, in order. */
+	ASSERT_EQ((ssize_t)off, recv(self->c.fd, got, sizeof(got),
+				     MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(got, stream, off));
+}
+
 TEST_HARNESS_MAIN

@@ -40,6 +40,8 @@
  * @refcnt: xtcp.ko's reference count before the test
  * @rcvbuf: SO_RCVBUF for the client sockets pconn_open() makes (0: none)
  * @synack_win: the window of pconn_open()'s SYN-ACK (0: 65535)
+ * @synack_delay_ms: how long pconn_open() holds its SYN-ACK back (the
+ *	handshake's RTT sample, and so the RTO, grows with it)
  */
 struct peer {
 	int		ns_a;
@@ -51,6 +53,7 @@ struct peer {
 	int		refcnt;
 	int		rcvbuf;
 	unsigned int	synack_win;
+	unsigned int	synack_delay_ms;
 };
 
 /**
@@ -78,6 +81,8 @@ struct peer {
  * @tos: IP TOS byte
  * @df: IP don't-fragment bit
  * @gso_size: read: the frame was a GSO packet of this segment size
+ * @rx_ns: read: when the frame reached vb (CLOCK_REALTIME, ns), if the
+ *	packet socket has SO_TIMESTAMPNS on; 0 otherwise
  */
 struct pseg {
 	unsigned int	flags;
@@ -97,6 +102,7 @@ struct pseg {
 	uint32_t	sack[4][2];
 	unsigned int	ipid, iplen, tos, df;
 	unsigned int	gso_size;
+	long long	rx_ns;
 };
 
 /**
@@ -128,6 +134,7 @@ static inline const char *peer_setup(struct peer *p)
 
 	p->refcnt = xtcp_module_refcnt();
 	p->rcvbuf = 0;
+	p->synack_delay_ms = 0;
 	p->ns_a = -1;
 	p->ns_b = -1;
 	p->pfd = -1;
@@ -477,18 +484,34 @@ static inline int peer_recv(struct peer *p, struct pseg *s, int timeout_ms)
 {
 	static uint8_t frame[sizeof(struct virtio_net_hdr) + 14 + PEER_MAXFRAME];
 	struct virtio_net_hdr *vh = (struct virtio_net_hdr *)frame;
+	char cbuf[CMSG_SPACE(sizeof(struct timespec))];
 	long long end = now_ms() + timeout_ms;
 
 	for (;;) {
+		struct iovec iov = { .iov_base = frame, .iov_len = sizeof(frame) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		};
 		uint8_t *eth = frame + sizeof(*vh), *ip = eth + 14, *th;
-		long long left = end - now_ms();
+		long long left = end - now_ms(), rx_ns = 0;
 		unsigned int ihl, tot, doff;
+		struct cmsghdr *cm;
 		uint32_t sum;
 		ssize_t n;
 
 		if (!(poll_one(p->pfd, POLLIN, left > 0 ? left : 0) & POLLIN))
 			return 0;
-		n = recv(p->pfd, frame, sizeof(frame), MSG_DONTWAIT);
+		n = recvmsg(p->pfd, &msg, MSG_DONTWAIT);
+		for (cm = n < 0 ? NULL : CMSG_FIRSTHDR(&msg); cm;
+		     cm = CMSG_NXTHDR(&msg, cm))
+			if (cm->cmsg_level == SOL_SOCKET &&
+			    cm->cmsg_type == SCM_TIMESTAMPNS) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+				rx_ns = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+			}
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
@@ -517,6 +540,7 @@ static inline int peer_recv(struct peer *p, struct pseg *s, int timeout_ms)
 				return -EBADMSG;
 		}
 		memset(s, 0, offsetof(struct pseg, data));
+		s->rx_ns = rx_ns;
 		s->gso_size = vh->gso_type != VIRTIO_NET_HDR_GSO_NONE ?
 			      vh->gso_size : 0;
 		s->tos = ip[1];
@@ -679,6 +703,8 @@ static inline const char *pconn_open(struct pconn *c, struct peer *p,
 			break;
 		}
 	s.win = p->synack_win ? : 65535;
+	if (p->synack_delay_ms)
+		usleep(p->synack_delay_ms * 1000);
 	if (peer_send(p, &s, NULL))
 		return "send SYN-ACK";
 	c->snd_nxt++;
