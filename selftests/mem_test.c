@@ -66,10 +66,19 @@ FIXTURE_SETUP(mem)
 	self->refcnt = xtcp_module_refcnt();
 	self->init_ns = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->init_ns);
-	ASSERT_LT(0, read_init(self->init_ns, XTCP_SYSCTL_DIR "mem",
+	/*
+	 * What teardown restores: the module's defaults (mem is Linux's
+	 * tcp_mem at load), not the values found, so that a test killed
+	 * by the harness's timeout (whose teardown never ran) does not
+	 * leave its limits to the tests after it.
+	 */
+	ASSERT_LT(0, read_init(self->init_ns, "/proc/sys/net/ipv4/tcp_mem",
 			       self->saved_mem, sizeof(self->saved_mem)));
-	ASSERT_LT(0, read_init(self->init_ns, XTCP_SYSCTL_DIR "max_orphans",
-			       self->saved_orphans, sizeof(self->saved_orphans)));
+	snprintf(self->saved_orphans, sizeof(self->saved_orphans), "16384");
+	ASSERT_EQ(0, write_init(self->init_ns, XTCP_SYSCTL_DIR "mem",
+				self->saved_mem));
+	ASSERT_EQ(0, write_init(self->init_ns, XTCP_SYSCTL_DIR "max_orphans",
+				self->saved_orphans));
 	err = netpair_setup(&self->np);
 	ASSERT_EQ(NULL, err) TH_LOG("setup: %s", err);
 	ASSERT_EQ(0, netpair_static_neigh(&self->np));
@@ -215,12 +224,16 @@ static void *reader_main(void *arg)
 }
 
 /*
- * net.xtcp.mem well below what 40 connections of 150 KB in flight
- * want, with readers reading slowly: the accounting (whose shared
- * counter moves in per-CPU megabyte batches) crosses the limits, xtcp
- * enters memory pressure and refuses what the sockets may not hold
- * (shrinking the windows it offers), and every transfer still completes
- * intact (Linux's sender retransmits).
+ * net.xtcp.mem's pressure threshold well below what 40 connections of
+ * 150 KB in flight want, with readers reading slowly: the accounting
+ * (whose shared counter moves in per-CPU megabyte batches) crosses it,
+ * xtcp enters memory pressure and holds each socket to its share of the
+ * hard limit (shrinking the windows it offers), and every transfer
+ * still completes intact (Linux's sender retransmits what is refused).
+ * The hard limit (6 MB) is near what is in flight: far below it, as
+ * Linux's TCP, every segment but the one an empty queue must take is
+ * dropped, and the senders' backed-off retransmission timers can then
+ * outlast the readers' 20 s timeout on a loaded emulated host.
  */
 TEST_F_TIMEOUT(mem, global_limit_pressure, 150)
 {
@@ -230,7 +243,7 @@ TEST_F_TIMEOUT(mem, global_limit_pressure, 150)
 	pid_t pid[40];
 
 	ASSERT_EQ(0, write_init(self->init_ns, XTCP_SYSCTL_DIR "mem",
-				"100 150 300"));
+				"100 150 1500"));
 	EXPECT_EQ(EINVAL, write_init(self->init_ns, XTCP_SYSCTL_DIR "mem",
 				     "8 4 2"));
 	for (i = 0; i < 40; i++) {
